@@ -1,0 +1,60 @@
+package portico
+
+import (
+	"net/http"
+	"time"
+)
+
+// DefaultRouteKey is the route key of the catch-all route, served when no
+// other route matches the method and path.
+const DefaultRouteKey = "$default"
+
+// Route is one method and path template of an API and the integration that
+// serves it.
+//
+// Path templates are made of literal segments, parameters ("{id}", a whole
+// segment) and one greedy parameter at the end ("{proxy+}", one or more
+// segments). Matching is deterministic: a literal segment beats a parameter,
+// which beats a greedy parameter, trying the next choice when a branch fails
+// deeper down; among the resources that match the path, a route declaring
+// the request's method beats ANY, and HEAD is served by GET when no HEAD
+// route exists. A known path with no route for the method answers 405 with
+// an Allow header; an unknown path answers 404 (or the model gateway's 403
+// "Missing Authentication Token", see [WithMissingAuthenticationToken]); the
+// $default route, if present, takes both instead. A trailing slash is
+// ignored.
+type Route struct {
+	// Method is an HTTP method in upper case, or "ANY". Ignored for the
+	// $default route.
+	Method string
+	// Path is the path template, or [DefaultRouteKey].
+	Path string
+	// Integration serves the route; required. Any http.Handler is an
+	// integration. It sees the request with the stage, base path and version
+	// prefix stripped from the URL path (as [http.StripPrefix] would), path
+	// parameters in [http.Request.PathValue], and the request context in
+	// reqctx.From(r.Context()).
+	Integration http.Handler
+	// Timeout bounds the integration; 0 means the stage's or gateway's
+	// integration timeout. There is no upper limit.
+	Timeout time.Duration
+	// OperationName names the operation ($context.operationName, SDK method
+	// names); optional.
+	OperationName string
+	// Auth says who may call the route (authorizer, API key, scopes).
+	Auth RouteAuth
+	// Throttle overrides the stage's throttle for this route.
+	Throttle RouteThrottle
+	// Cache overrides the stage's response-cache settings for this route.
+	Cache RouteCache
+	// Transform holds the route's validation and request/response mapping.
+	Transform RouteTransform
+}
+
+// Key returns the route key: "GET /pets/{id}" or "$default".
+func (r Route) Key() string {
+	if r.Path == DefaultRouteKey {
+		return DefaultRouteKey
+	}
+	return r.Method + " " + r.Path
+}
