@@ -20,20 +20,18 @@ import (
 // context.DeadlineExceeded with errors.Is.
 var ErrIntegrationTimeout = fmt.Errorf("portico: integration timed out: %w", context.DeadlineExceeded)
 
-// invoker runs an integration under its timeout. The integration runs in its
-// own goroutine behind a guarded writer, so that a handler that ignores its
-// context still cannot hold the response past the timeout, and a panic is
-// answered with 502 INTEGRATION_FAILURE instead of killing the process.
+// invoker runs an integration under its timeout. The integration runs in
+// the request's goroutine behind a guarded writer; when the timeout fires
+// first, a timer callback takes the response back, answers 504
+// INTEGRATION_TIMEOUT and flushes it, so the client has its answer even if
+// the handler ignores its context, and cancels the handler's context with
+// [ErrIntegrationTimeout]. A panic is answered with 502 INTEGRATION_FAILURE
+// instead of killing the process.
 type invoker struct {
 	h       http.Handler
 	timeout time.Duration
 	clock   clock.Clock
 	logger  *slog.Logger
-}
-
-type invokeResult struct {
-	panicked any
-	stack    []byte
 }
 
 func (iv *invoker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -42,80 +40,83 @@ func (iv *invoker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel(context.Canceled)
 
 	// The integration gets its own copy of the request context, merged back
-	// if it finishes in time, so a late integration never races with the
-	// gateway's own use of it.
+	// once it returns, so that the timeout path and a late integration
+	// never write the same one.
 	var irc *reqctx.Context
 	if rc != nil {
 		cp := *rc
 		irc = &cp
 		ctx = reqctx.With(ctx, irc)
 	}
-	gw := &guardedWriter{w: w, h: make(http.Header)}
-	ir := r.WithContext(ctx)
-	done := make(chan invokeResult, 1)
+	g := &guardedWriter{w: w, h: make(http.Header)}
 	start := iv.clock.Now()
-	go func() {
-		var res invokeResult
-		defer func() {
-			if p := recover(); p != nil {
-				res.panicked = p
-				if p != http.ErrAbortHandler {
-					res.stack = debug.Stack()
-				}
-			}
-			done <- res
-		}()
-		iv.h.ServeHTTP(gw, ir)
-	}()
-
-	timer := iv.clock.NewTimer(iv.timeout)
-	var res invokeResult
-	select {
-	case res = <-done:
-		timer.Stop()
-	case <-timer.C():
-		if !gw.timeout() {
-			// Hijacked (a protocol upgrade): the connection is the
-			// integration's now; wait for it.
-			res = <-done
-			break
+	timer := iv.clock.AfterFunc(iv.timeout, func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.finished || g.hijacked {
+			return
 		}
+		g.timedOut = true
 		cancel(ErrIntegrationTimeout)
+		if g.wrote {
+			return // the request goroutine aborts the response when the handler returns
+		}
 		if rc != nil {
 			rc.IntegrationLatency = iv.clock.Now().Sub(start)
 		}
-		if gw.headerWritten() {
-			// Part of the response has gone out: abort the connection so
-			// the client cannot take it for a whole one.
-			panic(http.ErrAbortHandler)
-		}
 		w.Header().Set("Connection", "close")
 		reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationTimeout, fmt.Errorf("no response within %v", iv.timeout)))
+		_ = http.NewResponseController(w).Flush()
+	})
+	panicked, stack := iv.run(g, r.WithContext(ctx))
+	timer.Stop()
+
+	g.mu.Lock()
+	g.finished = true
+	timedOut, wrote := g.timedOut, g.wrote
+	g.mu.Unlock()
+	if panicked != nil && panicked != http.ErrAbortHandler {
+		reqID := ""
+		if rc != nil {
+			reqID = rc.RequestID
+		}
+		iv.logger.Error("portico: integration panicked", "requestId", reqID, "panic", fmt.Sprint(panicked), "stack", string(stack))
+	}
+	if timedOut {
+		if wrote {
+			panic(http.ErrAbortHandler) // part of the response went out: don't let it pass for a whole one
+		}
 		return
 	}
 	if rc != nil {
 		rc.IntegrationLatency = iv.clock.Now().Sub(start)
 		rc.IntegrationStatus = irc.IntegrationStatus
 		if rc.IntegrationStatus == 0 {
-			rc.IntegrationStatus = gw.status
+			rc.IntegrationStatus = g.status
 		}
 		rc.Error = irc.Error
-		rc.Authorizer = irc.Authorizer
 	}
-	if res.panicked != nil {
-		if res.panicked == http.ErrAbortHandler {
-			panic(http.ErrAbortHandler)
-		}
-		reqID := ""
-		if rc != nil {
-			reqID = rc.RequestID
-		}
-		iv.logger.Error("portico: integration panicked", "requestId", reqID, "panic", fmt.Sprint(res.panicked), "stack", string(res.stack))
-		if gw.headerWritten() {
-			panic(http.ErrAbortHandler)
-		}
-		reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationFailure, fmt.Errorf("integration panicked: %v", res.panicked)))
+	switch {
+	case panicked == nil:
+	case panicked == http.ErrAbortHandler || wrote:
+		panic(http.ErrAbortHandler)
+	default:
+		reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationFailure, fmt.Errorf("integration panicked: %v", panicked)))
 	}
+}
+
+// run calls the integration and recovers a panic.
+func (iv *invoker) run(w http.ResponseWriter, r *http.Request) (panicked any, stack []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			panicked = p
+			if p != http.ErrAbortHandler {
+				stack = debug.Stack()
+			}
+		}
+	}()
+	iv.h.ServeHTTP(w, r)
+	return nil, nil
 }
 
 // guardedWriter passes an integration's writes through to the real writer
@@ -130,6 +131,7 @@ type guardedWriter struct {
 	wrote    bool
 	timedOut bool
 	hijacked bool
+	finished bool
 }
 
 func (g *guardedWriter) Header() http.Header { return g.h }
@@ -222,22 +224,4 @@ func (g *guardedWriter) SetWriteDeadline(t time.Time) error {
 // response.
 func (g *guardedWriter) EnableFullDuplex() error {
 	return http.NewResponseController(g.w).EnableFullDuplex()
-}
-
-// timeout marks the writer timed out unless the connection was hijacked; it
-// reports whether it did.
-func (g *guardedWriter) timeout() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.hijacked {
-		return false
-	}
-	g.timedOut = true
-	return true
-}
-
-func (g *guardedWriter) headerWritten() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.wrote
 }

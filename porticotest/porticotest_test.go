@@ -79,4 +79,3 @@ func TestFakeClockDrivesTimeouts(t *testing.T) {
 		t.Fatalf("status %d, want 504", code)
 	}
 }
-

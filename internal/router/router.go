@@ -345,13 +345,6 @@ func finish(n *node) {
 	}
 }
 
-// lookupState carries one lookup's inputs and its first path-only match.
-type lookupState struct {
-	method   string
-	p        *Params
-	fallback *node // first resource matching the path, in precedence order
-}
-
 // Lookup matches method and an escaped request path (r.URL.EscapedPath()).
 func (r *Router) Lookup(method, path string, p *Params) Match {
 	p.N = 0
@@ -361,54 +354,50 @@ func (r *Router) Lookup(method, path string, p *Params) Match {
 	if len(path) > 1 && path[len(path)-1] == '/' {
 		path = path[:len(path)-1]
 	}
-	st := lookupState{method: method, p: p}
-	rest := path
-	if rest == "/" {
-		rest = ""
-	} else if rest[0] == '/' {
-		rest = rest[1:]
-	} else {
+	if path[0] != '/' {
 		return Match{}
 	}
-	if n, m, v := r.match(r.root, rest, path == "/", &st); n != nil {
+	var fallback *node // first resource matching the path, in precedence order
+	n, m, v := r.match(r.root, path[1:], path == "/", method, p, &fallback)
+	if n != nil {
 		return Match{Result: Found, Value: v, Method: m, Template: n.template}
 	}
-	if st.fallback != nil {
-		p.N = 0
-		return Match{Result: MethodNotAllowed, Template: st.fallback.template, Allow: st.fallback.allow}
-	}
 	p.N = 0
+	if fallback != nil {
+		return Match{Result: MethodNotAllowed, Template: fallback.template, Allow: fallback.allow}
+	}
 	return Match{}
 }
 
-// accept reports whether n serves the method, recording n as the fallback
-// for a 405 if it serves the path at all.
-func (st *lookupState) accept(n *node) (string, int, bool) {
+// accept reports whether n serves method and which declared method does,
+// recording n in *fallback for a 405 if it serves the path at all.
+func accept(n *node, method string, fallback **node) (string, int, bool) {
 	if len(n.methods) == 0 {
 		return "", 0, false
 	}
-	if v, ok := n.methods[st.method]; ok {
-		return st.method, v, true
+	if v, ok := n.methods[method]; ok {
+		return method, v, true
 	}
 	if v, ok := n.methods["ANY"]; ok {
 		return "ANY", v, true
 	}
-	if st.method == "HEAD" {
+	if method == "HEAD" {
 		if v, ok := n.methods["GET"]; ok {
 			return "GET", v, true
 		}
 	}
-	if st.fallback == nil {
-		st.fallback = n
+	if *fallback == nil {
+		*fallback = n
 	}
 	return "", 0, false
 }
 
-// match matches rest (the path below n, without its leading slash) at n.
-// end is true when no segments remain.
-func (r *Router) match(n *node, rest string, end bool, st *lookupState) (*node, string, int) {
+// match matches rest (the path below n, without its leading slash) at n;
+// end is true when no segments remain. It fills p with the parameters of
+// the match it returns.
+func (r *Router) match(n *node, rest string, end bool, method string, p *Params, fallback **node) (*node, string, int) {
 	if end {
-		if m, v, ok := st.accept(n); ok {
+		if m, v, ok := accept(n, method, fallback); ok {
 			return n, m, v
 		}
 		return nil, "", 0
@@ -418,29 +407,24 @@ func (r *Router) match(n *node, rest string, end bool, st *lookupState) (*node, 
 		seg, after, more = rest[:i], rest[i+1:], true
 	}
 	if c := n.literal(seg); c != nil {
-		if f, m, v := r.match(c, after, !more, st); f != nil {
+		if f, m, v := r.match(c, after, !more, method, p, fallback); f != nil {
 			return f, m, v
 		}
 	}
-	if n.param != nil && seg != "" {
-		k := st.p.N
-		if k < MaxParams {
-			st.p.Keys[k], st.p.Values[k] = n.paramName, seg
-			st.p.N++
-			if f, m, v := r.match(n.param, after, !more, st); f != nil {
-				return f, m, v
-			}
-			st.p.N = k
+	if n.param != nil && seg != "" && p.N < MaxParams {
+		k := p.N
+		p.Keys[k], p.Values[k] = n.paramName, seg
+		p.N++
+		if f, m, v := r.match(n.param, after, !more, method, p, fallback); f != nil {
+			return f, m, v
 		}
+		p.N = k
 	}
-	if n.greedy != nil && rest != "" {
-		k := st.p.N
-		if k < MaxParams {
-			if m, v, ok := st.accept(n.greedy); ok {
-				st.p.Keys[k], st.p.Values[k] = n.greedyName, rest
-				st.p.N++
-				return n.greedy, m, v
-			}
+	if n.greedy != nil && rest != "" && p.N < MaxParams {
+		if m, v, ok := accept(n.greedy, method, fallback); ok {
+			p.Keys[p.N], p.Values[p.N] = n.greedyName, rest
+			p.N++
+			return n.greedy, m, v
 		}
 	}
 	return nil, "", 0

@@ -1,0 +1,87 @@
+package portico
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// okHandler writes a small JSON body.
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"ok":true}`)
+})
+
+// discardWriter is a ResponseWriter that keeps nothing, so benchmarks
+// measure the gateway, not the recorder.
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+func benchGateway(b *testing.B, routes int) *Gateway {
+	b.Helper()
+	gw, err := New(WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	api := NewAPI("bench", REST)
+	for i := range routes {
+		api.Handle(fmt.Sprintf("GET /r%d/items/{id}", i), okHandler)
+	}
+	api.Handle("GET /pets/{id}", okHandler)
+	if _, err := gw.Deploy(api, StageConfig{Name: "prod"}); err != nil {
+		b.Fatal(err)
+	}
+	return gw
+}
+
+// BenchmarkGateway measures a request through the whole gateway (resolve,
+// match, request context, timeout guard) around a trivial handler, against
+// the handler called bare.
+func BenchmarkGateway(b *testing.B) {
+	req := httptest.NewRequest("GET", "/prod/pets/7", nil)
+	b.Run("bare handler", func(b *testing.B) {
+		w := &discardWriter{h: http.Header{}}
+		bare := httptest.NewRequest("GET", "/pets/7", nil)
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.h)
+			okHandler.ServeHTTP(w, bare)
+		}
+	})
+	b.Run("gateway 200 routes", func(b *testing.B) {
+		gw := benchGateway(b, 200)
+		w := &discardWriter{h: http.Header{}}
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.h)
+			gw.ServeHTTP(w, req)
+		}
+	})
+	b.Run("gateway 200 routes parallel", func(b *testing.B) {
+		gw := benchGateway(b, 200)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			w := &discardWriter{h: http.Header{}}
+			for pb.Next() {
+				clear(w.h)
+				gw.ServeHTTP(w, req)
+			}
+		})
+	})
+	b.Run("not found", func(b *testing.B) {
+		gw := benchGateway(b, 200)
+		nf := httptest.NewRequest("GET", "/prod/nothing/here", nil)
+		w := &discardWriter{h: http.Header{}}
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.h)
+			gw.ServeHTTP(w, nf)
+		}
+	})
+}
