@@ -1,12 +1,16 @@
 package portico
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/portico-gw/portico/integration"
 )
 
 // okHandler writes a small JSON body.
@@ -82,6 +86,50 @@ func BenchmarkGateway(b *testing.B) {
 		for b.Loop() {
 			clear(w.h)
 			gw.ServeHTTP(w, nf)
+		}
+	})
+}
+
+// BenchmarkFunction compares a payload 1.0 function called bare with the
+// same function behind the gateway (event building, JSON-free fast path,
+// response writing, and the whole gateway).
+func BenchmarkFunction(b *testing.B) {
+	fn := func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 200, Headers: map[string]string{"Content-Type": "application/json"}, Body: `{"id":"` + ev.PathParameters["id"] + `"}`}, nil
+	}
+	b.Run("bare function", func(b *testing.B) {
+		ev := events.APIGatewayProxyRequest{PathParameters: map[string]string{"id": "7"}}
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fn(ctx, ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("function integration alone", func(b *testing.B) {
+		h := integration.Function(fn)
+		req := httptest.NewRequest("GET", "/pets/7", nil)
+		w := &discardWriter{h: http.Header{}}
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.h)
+			h.ServeHTTP(w, req)
+		}
+	})
+	b.Run("gateway with function", func(b *testing.B) {
+		gw, _ := New(WithLogger(slog.New(slog.DiscardHandler)))
+		api := NewAPI("bench", REST)
+		api.Handle("GET /pets/{id}", integration.Function(fn))
+		if _, err := gw.Deploy(api, StageConfig{Name: "prod"}); err != nil {
+			b.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "/prod/pets/7", nil)
+		w := &discardWriter{h: http.Header{}}
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.h)
+			gw.ServeHTTP(w, req)
 		}
 	})
 }

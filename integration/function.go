@@ -55,11 +55,12 @@ func WithLogger(l *slog.Logger) FunctionOption {
 // model gateway's proxy event, calls the function in-process, and turns its
 // result into the response. It is safe for concurrent use.
 //
-// A function error, a panic or a malformed response is answered with 502
-// INTEGRATION_FAILURE and logged with the request id; a function still
-// running when the request's context ends (the gateway's integration
-// timeout) is answered with 504 INTEGRATION_TIMEOUT, and its result is
-// dropped when it returns.
+// The function runs in the request's goroutine. A function error, a panic or
+// a malformed response is answered with 502 INTEGRATION_FAILURE and logged
+// with the request id. Behind a gateway, a function that runs past the
+// integration timeout has its context cancelled and the client gets 504
+// INTEGRATION_TIMEOUT at once; its result is dropped when it returns (used
+// on its own, wrap the handler in [http.TimeoutHandler] for the same).
 type FunctionHandler struct {
 	invoke func(ctx context.Context, format PayloadFormat, v1 *events.APIGatewayProxyRequest, v2 *events.APIGatewayV2HTTPRequest) (rawResponse, error)
 	opts   functionOptions
@@ -172,6 +173,19 @@ type invokeResult struct {
 	err  error
 }
 
+// call runs the function in the request's goroutine, turning a panic into
+// an error. The gateway's integration timeout answers the client if the
+// function runs too long.
+func (h *FunctionHandler) call(ctx context.Context, format PayloadFormat, v1 *events.APIGatewayProxyRequest, v2 *events.APIGatewayV2HTTPRequest) (res invokeResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = invokeResult{err: &errFunctionPanic{value: p, stack: debug.Stack()}}
+		}
+	}()
+	res.resp, res.err = h.invoke(ctx, format, v1, v2)
+	return res
+}
+
 // ServeHTTP invokes the function for the request.
 func (h *FunctionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := reqctx.From(r.Context())
@@ -204,23 +218,12 @@ func (h *FunctionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	ctx := r.Context()
-	done := make(chan invokeResult, 1)
-	go func() {
-		var res invokeResult
-		defer func() {
-			if p := recover(); p != nil {
-				res = invokeResult{err: &errFunctionPanic{value: p, stack: debug.Stack()}}
-			}
-			done <- res
-		}()
-		res.resp, res.err = h.invoke(ctx, format, v1, v2)
-	}()
-	var res invokeResult
-	select {
-	case res = <-done:
-	case <-ctx.Done():
+	res := h.call(ctx, format, v1, v2)
+	if ctx.Err() != nil {
+		// The request ended while the function ran: the gateway's
+		// integration timeout, or the client went away.
 		cause := context.Cause(ctx)
-		h.opts.logger.Warn("portico: function still running when its request ended", "requestId", rc.RequestID, "cause", cause)
+		h.opts.logger.Warn("portico: function outlived its request", "requestId", rc.RequestID, "cause", cause)
 		if errors.Is(cause, context.DeadlineExceeded) {
 			reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationTimeout, cause))
 		}
