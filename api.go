@@ -188,10 +188,10 @@ func (a *API) validate() error {
 		return fmt.Errorf("portico: API %q: unknown type %q (want REST, HTTP or WEBSOCKET)", a.Name, a.Type)
 	}
 	if !validIdent(a.apiID(), 64, "-_") {
-		return fmt.Errorf("portico: API %q: id %q must have 1-64 characters of A-Z a-z 0-9 - _", a.Name, a.apiID())
+		return fmt.Errorf("portico: API %q: id %q must have 1-64 characters from [A-Za-z0-9_-]", a.Name, a.apiID())
 	}
 	if a.Version != "" && !validIdent(a.Version, 64, "-_.") {
-		return fmt.Errorf("portico: API %q: version %q must have 1-64 characters of A-Z a-z 0-9 - _ .", a.Name, a.Version)
+		return fmt.Errorf("portico: API %q: version %q must have 1-64 characters from [A-Za-z0-9._-]", a.Name, a.Version)
 	}
 	for _, m := range a.BinaryMediaTypes {
 		if !strings.Contains(m, "/") {

@@ -1,10 +1,10 @@
 package portico
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -181,12 +181,15 @@ func (s *Stage) pushLocked(d *Deployment) {
 	s.current.Store(d)
 }
 
+// newID returns a random 10-character id of [a-z0-9], for deployments and
+// extended request ids.
 func newID() string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 	var b [10]byte
-	_, _ = rand.Read(b[:])
+	x := rand.Uint64()
 	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
+		b[i] = alphabet[x%uint64(len(alphabet))]
+		x /= uint64(len(alphabet))
 	}
 	return string(b[:])
 }
