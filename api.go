@@ -59,10 +59,6 @@ type API struct {
 	// "image/*", "*/*"): function integrations receive such bodies base64
 	// encoded.
 	BinaryMediaTypes []string
-	// Auth holds the API's authorizers, API-key source and resource policy.
-	Auth APIAuth
-	// Transform holds the API's models, validators and compression settings.
-	Transform APITransform
 }
 
 // Deprecation describes a deprecated API version. Responses from it carry

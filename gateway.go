@@ -73,11 +73,6 @@ type options struct {
 	defaultAPI        string
 	noDefaultEndpoint bool
 	accountID         string
-
-	auth      authOptions
-	throttle  throttleOptions
-	cache     cacheOptions
-	transform transformOptions
 }
 
 // WithClock makes the gateway read time from c; the default is the real
@@ -130,11 +125,6 @@ type Gateway struct {
 	inflight atomic.Int64
 	closing  atomic.Bool
 	idle     chan struct{} // signalled when the last request leaves while closing
-
-	auth      authState
-	throttle  throttleState
-	cache     cacheState
-	transform transformState
 
 	mu         sync.Mutex // guards the fields below
 	stages     map[stageKey]*Stage

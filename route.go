@@ -41,14 +41,6 @@ type Route struct {
 	// OperationName names the operation ($context.operationName, SDK method
 	// names); optional.
 	OperationName string
-	// Auth says who may call the route (authorizer, API key, scopes).
-	Auth RouteAuth
-	// Throttle overrides the stage's throttle for this route.
-	Throttle RouteThrottle
-	// Cache overrides the stage's response-cache settings for this route.
-	Cache RouteCache
-	// Transform holds the route's validation and request/response mapping.
-	Transform RouteTransform
 }
 
 // Key returns the route key: "GET /pets/{id}" or "$default".

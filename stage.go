@@ -37,13 +37,6 @@ type StageConfig struct {
 	// MaxBodyBytes limits request bodies; 0 means the gateway's (10 MB by
 	// default). Larger bodies get 413 REQUEST_TOO_LARGE.
 	MaxBodyBytes int64
-	// Auth holds the stage's access settings (endpoint type, source
-	// networks).
-	Auth StageAuth
-	// Throttle holds the stage's throttle settings.
-	Throttle StageThrottle
-	// Cache holds the stage's response-cache settings.
-	Cache StageCache
 }
 
 // maxHistory is how many deployments a stage remembers for rollback.
@@ -366,18 +359,13 @@ type step func(d *Deployment, rt *Route) (func(http.Handler) http.Handler, error
 
 // pipeline composes the steps a route needs around its integration, in the
 // order of the request flow (see ARCHITECTURE.md): guard, authorize, meter,
-// validate, cache, map. Each step lives in its own file (pipeline_*.go).
+// validate, cache, map. Each step is built by a [step] in its own file
+// (pipeline_*.go) as the features that need them land; a route that needs
+// none of them runs its integration directly.
 func (g *Gateway) pipeline(d *Deployment, rt *Route, h http.Handler) (http.Handler, error) {
-	steps := []struct {
+	var steps []struct {
 		field string
 		build step
-	}{
-		{"Auth", g.guardStep},
-		{"Auth", g.authorizeStep},
-		{"Throttle", g.meterStep},
-		{"Transform", g.validateStep},
-		{"Cache", g.cacheStep},
-		{"Transform", g.mapStep},
 	}
 	mws := make([]func(http.Handler) http.Handler, 0, len(steps))
 	for _, s := range steps {
