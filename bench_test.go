@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -131,5 +133,43 @@ func BenchmarkFunction(b *testing.B) {
 			clear(w.h)
 			gw.ServeHTTP(w, req)
 		}
+	})
+}
+
+// BenchmarkHTTPProxy compares a bare httputil.ReverseProxy, Portico's proxy
+// integration alone, and the proxy integration behind the gateway, all
+// against one loopback backend.
+func BenchmarkHTTPProxy(b *testing.B) {
+	be := httptest.NewServer(okHandler)
+	defer be.Close()
+	target, _ := url.Parse(be.URL)
+	run := func(b *testing.B, h http.Handler, path string) {
+		req := httptest.NewRequest("GET", path, nil)
+		w := &discardWriter{h: http.Header{}}
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.h)
+			h.ServeHTTP(w, req)
+		}
+	}
+	b.Run("bare ReverseProxy", func(b *testing.B) {
+		rp := httputil.NewSingleHostReverseProxy(target)
+		run(b, rp, "/pets/7")
+	})
+	b.Run("HTTPProxy alone", func(b *testing.B) {
+		h, err := (&integration.HTTPProxy{Target: be.URL + "/pets/7"}).BindStage(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		run(b, h, "/pets/7")
+	})
+	b.Run("gateway with HTTPProxy", func(b *testing.B) {
+		gw, _ := New(WithLogger(slog.New(slog.DiscardHandler)))
+		api := NewAPI("bench", HTTP)
+		api.Handle("ANY /{proxy+}", &integration.HTTPProxy{Target: be.URL + "/{proxy}"})
+		if _, err := gw.Deploy(api, StageConfig{Name: "prod"}); err != nil {
+			b.Fatal(err)
+		}
+		run(b, gw, "/prod/pets/7")
 	})
 }
