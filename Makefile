@@ -6,7 +6,8 @@ FUZZTIME    ?= 10s
 FUZZ_TARGETS ?= \
 	./internal/router:FuzzAdd \
 	./internal/router:FuzzLookup \
-	./internal/stagevar:FuzzExpand
+	./internal/stagevar:FuzzExpand \
+	./integration:FuzzTargetExpand
 
 .PHONY: test fmt-check vet staticcheck race fuzz bench quickstart
 
