@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Load harness: the backend direct, a bare httputil.ReverseProxy, and
 # Portico's HTTP proxy integration (no features on), each driven by wrk on
-# loopback. Bounded: DURATION seconds per run (default 10), loopback only.
+# loopback. Bounded: ROUNDS (default 3) x 3 runs of DURATION seconds
+# (default 10), loopback only.
 #
 #   bash bench/run.sh            # prints a table and the Portico / bare ratios
-#   DURATION=5 CONNS=64 bash bench/run.sh
+#   DURATION=5 ROUNDS=5 CONNS=64 bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,29 +39,45 @@ for port in 9101 9102 9103; do
 	done
 done
 
-run() { # name url
+ROUNDS="${ROUNDS:-3}"
+
+# run NAME URL: one measured wrk run, appended to the summary.
+run() {
 	local name=$1 url=$2
-	# warm up connections, then measure
-	wrk -t"$THREADS" -c"$CONNS" -d2s "$url" >/dev/null
 	wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$url" >"$OUT/$name.txt"
 	local rps p50 p99
 	rps=$(awk '/^Requests\/sec/ {print $2}' "$OUT/$name.txt")
 	p50=$(awk '$1=="50%" {print $2}' "$OUT/$name.txt")
 	p99=$(awk '$1=="99%" {print $2}' "$OUT/$name.txt")
-	printf '%-22s %12s %10s %10s\n' "$name" "$rps" "$p50" "$p99"
 	echo "$name $rps $p50 $p99" >>"$OUT/summary.txt"
 }
 
 : >"$OUT/summary.txt"
-printf '%-22s %12s %10s %10s\n' "target" "requests/s" "p50" "p99"
-run backend-direct "http://127.0.0.1:9101/pets/7"
-run bare-reverseproxy "http://127.0.0.1:9102/pets/7"
-run portico-httpproxy "http://127.0.0.1:9103/prod/pets/7"
+# Warm every target up, then measure in interleaved rounds, so that the
+# machine's drift affects all three alike; report the median of the rounds.
+for url in http://127.0.0.1:9101/pets/7 http://127.0.0.1:9102/pets/7 http://127.0.0.1:9103/prod/pets/7; do
+	wrk -t"$THREADS" -c"$CONNS" -d2s "$url" >/dev/null
+done
+for round in $(seq 1 "$ROUNDS"); do
+	echo "round $round/$ROUNDS" >&2
+	run backend-direct "http://127.0.0.1:9101/pets/7"
+	run bare-reverseproxy "http://127.0.0.1:9102/pets/7"
+	run portico-httpproxy "http://127.0.0.1:9103/prod/pets/7"
+done
 
-# Ratios: requests/s and p99 of Portico against the bare proxy.
 awk '
-function ms(v) { if (v ~ /us$/) return substr(v,1,length(v)-2)/1000; if (v ~ /ms$/) return substr(v,1,length(v)-2)+0; if (v ~ /s$/) return substr(v,1,length(v)-1)*1000; return v }
-$1=="bare-reverseproxy" { brps=$2; bp99=ms($4) }
-$1=="portico-httpproxy" { prps=$2; pp99=ms($4) }
-END { printf "portico/bare requests/s: %.3f   p99 ratio: %.3f\n", prps/brps, pp99/bp99 }
+function ms(v) { if (v ~ /us$/) return substr(v,1,length(v)-2)/1000; if (v ~ /ms$/) return substr(v,1,length(v)-2)+0; if (v ~ /s$/) return substr(v,1,length(v)-1)*1000; return v+0 }
+function median(arr, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t } return arr[int((n + 1) / 2)] }
+{ k = ++n[$1]; rps[$1, k] = $2 + 0; p50[$1, k] = ms($3); p99[$1, k] = ms($4) }
+END {
+	printf "%-22s %12s %10s %10s   (median of %d rounds)\n", "target", "requests/s", "p50 ms", "p99 ms", n["backend-direct"]
+	split("backend-direct bare-reverseproxy portico-httpproxy", names, " ")
+	for (x = 1; x <= 3; x++) {
+		name = names[x]
+		for (k = 1; k <= n[name]; k++) { a[k] = rps[name, k]; b[k] = p50[name, k]; c[k] = p99[name, k] }
+		R[name] = median(a, n[name]); P50[name] = median(b, n[name]); P99[name] = median(c, n[name])
+		printf "%-22s %12.0f %10.2f %10.2f\n", name, R[name], P50[name], P99[name]
+	}
+	printf "portico/bare requests/s: %.3f (target >= 0.95)   p99 ratio: %.3f (target <= 1.10)\n", R["portico-httpproxy"] / R["bare-reverseproxy"], P99["portico-httpproxy"] / P99["bare-reverseproxy"]
+}
 ' "$OUT/summary.txt"
