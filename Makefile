@@ -7,7 +7,10 @@ FUZZ_TARGETS ?= \
 	./internal/router:FuzzAdd \
 	./internal/router:FuzzLookup \
 	./internal/stagevar:FuzzExpand \
-	./integration:FuzzTargetExpand
+	./integration:FuzzTargetExpand \
+	./cache:FuzzEntryUnmarshal \
+	./cache:FuzzCacheControl \
+	./cache:FuzzKey
 
 .PHONY: test fmt-check vet staticcheck race fuzz bench quickstart
 

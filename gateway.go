@@ -73,6 +73,8 @@ type options struct {
 	defaultAPI        string
 	noDefaultEndpoint bool
 	accountID         string
+
+	cache cacheOptions
 }
 
 // WithClock makes the gateway read time from c; the default is the real
@@ -125,6 +127,8 @@ type Gateway struct {
 	inflight atomic.Int64
 	closing  atomic.Bool
 	idle     chan struct{} // signalled when the last request leaves while closing
+
+	cache cacheState
 
 	mu         sync.Mutex // guards the fields below
 	stages     map[stageKey]*Stage

@@ -41,6 +41,9 @@ type Route struct {
 	// OperationName names the operation ($context.operationName, SDK method
 	// names); optional.
 	OperationName string
+	// Cache overrides the stage's response cache for this route; the zero
+	// value caches the route's GET requests when the stage cache is on.
+	Cache RouteCache
 }
 
 // Key returns the route key: "GET /pets/{id}" or "$default".

@@ -37,6 +37,8 @@ type StageConfig struct {
 	// MaxBodyBytes limits request bodies; 0 means the gateway's (10 MB by
 	// default). Larger bodies get 413 REQUEST_TOO_LARGE.
 	MaxBodyBytes int64
+	// Cache is the stage's response cache; the zero value is off.
+	Cache StageCache
 }
 
 // maxHistory is how many deployments a stage remembers for rollback.
@@ -363,9 +365,11 @@ type step func(d *Deployment, rt *Route) (func(http.Handler) http.Handler, error
 // (pipeline_*.go) as the features that need them land; a route that needs
 // none of them runs its integration directly.
 func (g *Gateway) pipeline(d *Deployment, rt *Route, h http.Handler) (http.Handler, error) {
-	var steps []struct {
+	steps := []struct {
 		field string
 		build step
+	}{
+		{"Cache", g.cacheStep},
 	}
 	mws := make([]func(http.Handler) http.Handler, 0, len(steps))
 	for _, s := range steps {
