@@ -10,7 +10,11 @@ FUZZ_TARGETS ?= \
 	./integration:FuzzTargetExpand \
 	./cache:FuzzEntryUnmarshal \
 	./cache:FuzzCacheControl \
-	./cache:FuzzKey
+	./cache:FuzzKey \
+	./throttle:FuzzParseMethodKey \
+	./throttle:FuzzMemoryStore \
+	./throttle:FuzzQuotaWindow \
+	./throttle:FuzzBucketTable
 
 .PHONY: test fmt-check vet staticcheck race fuzz bench quickstart
 

@@ -74,7 +74,8 @@ type options struct {
 	noDefaultEndpoint bool
 	accountID         string
 
-	cache cacheOptions
+	cache    cacheOptions
+	throttle throttleOptions
 }
 
 // WithClock makes the gateway read time from c; the default is the real
@@ -128,7 +129,8 @@ type Gateway struct {
 	closing  atomic.Bool
 	idle     chan struct{} // signalled when the last request leaves while closing
 
-	cache cacheState
+	cache    cacheState
+	throttle throttleState
 
 	mu         sync.Mutex // guards the fields below
 	stages     map[stageKey]*Stage

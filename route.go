@@ -44,6 +44,8 @@ type Route struct {
 	// Cache overrides the stage's response cache for this route; the zero
 	// value caches the route's GET requests when the stage cache is on.
 	Cache RouteCache
+	// Throttle is the route's own limit; see [RouteThrottle].
+	Throttle RouteThrottle
 }
 
 // Key returns the route key: "GET /pets/{id}" or "$default".

@@ -39,6 +39,8 @@ type StageConfig struct {
 	MaxBodyBytes int64
 	// Cache is the stage's response cache; the zero value is off.
 	Cache StageCache
+	// Throttle holds the stage's throttle settings.
+	Throttle StageThrottle
 }
 
 // maxHistory is how many deployments a stage remembers for rollback.
@@ -369,6 +371,7 @@ func (g *Gateway) pipeline(d *Deployment, rt *Route, h http.Handler) (http.Handl
 		field string
 		build step
 	}{
+		{"Throttle", g.meterStep},
 		{"Cache", g.cacheStep},
 	}
 	mws := make([]func(http.Handler) http.Handler, 0, len(steps))
