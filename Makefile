@@ -8,6 +8,8 @@ FUZZ_TARGETS ?= \
 	./internal/router:FuzzLookup \
 	./internal/stagevar:FuzzExpand \
 	./integration:FuzzTargetExpand \
+	./integration:FuzzFunctionResponse \
+	./integration:FuzzRegistryLookup \
 	./cache:FuzzEntryUnmarshal \
 	./cache:FuzzCacheControl \
 	./cache:FuzzKey \

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,23 +10,26 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/portico-gw/portico/reqctx"
 )
 
-// PayloadFormat is the version of the function event format.
+// PayloadFormat is the version of the event a function integration sends
+// and of the response it expects back.
 type PayloadFormat string
 
 // The payload formats.
 const (
-	// PayloadAuto picks 1.0 for REST APIs and 2.0 for HTTP APIs.
+	// PayloadAuto picks the format from the function's types, else from the
+	// API type; see [WithPayloadFormat].
 	PayloadAuto PayloadFormat = ""
-	// PayloadV1 is the REST API proxy event (events.APIGatewayProxyRequest).
+	// PayloadV1 is the REST API proxy event, events.APIGatewayProxyRequest,
+	// answered with events.APIGatewayProxyResponse.
 	PayloadV1 PayloadFormat = "1.0"
-	// PayloadV2 is the HTTP API event (events.APIGatewayV2HTTPRequest).
+	// PayloadV2 is the HTTP API event, events.APIGatewayV2HTTPRequest,
+	// answered with events.APIGatewayV2HTTPResponse.
 	PayloadV2 PayloadFormat = "2.0"
 )
 
@@ -39,118 +41,161 @@ type functionOptions struct {
 	logger *slog.Logger
 }
 
-// WithPayloadFormat fixes the payload format; the default, [PayloadAuto],
-// follows the API type.
+// WithPayloadFormat fixes the payload format. The default, [PayloadAuto],
+// uses 1.0 for a function whose event (or else response) type is exactly
+// the aws-lambda-go 1.0 type and 2.0 for the 2.0 types; for other types it
+// follows the API: 1.0 for REST APIs, 2.0 for HTTP APIs, 1.0 outside a
+// gateway. A format the function's event type cannot take, or a value other
+// than "", "1.0" and "2.0", makes every request fail with 500
+// API_CONFIGURATION_ERROR.
 func WithPayloadFormat(f PayloadFormat) FunctionOption {
 	return func(o *functionOptions) { o.format = f }
 }
 
-// WithLogger sets where panics, function errors and malformed responses are
-// logged (default slog.Default()).
+// WithLogger sets where function errors, panics and malformed responses
+// are logged, with the request id. nil (the default) means slog.Default().
 func WithLogger(l *slog.Logger) FunctionOption {
 	return func(o *functionOptions) { o.logger = l }
 }
 
-// FunctionHandler is a function integration: it turns each request into the
-// model gateway's proxy event, calls the function in-process, and turns its
-// result into the response. It is safe for concurrent use.
+// FunctionHandler is a function integration, the model gateway's Lambda
+// proxy integration run in-process: each request becomes a payload 1.0 or
+// 2.0 event, the function is called with it and the request's context, and
+// its result becomes the response. Build one with [Function] or
+// [RawFunction]; the zero value is not usable. A FunctionHandler is safe for
+// concurrent use; the function is called concurrently for concurrent
+// requests.
 //
-// The function runs in the request's goroutine. A function error, a panic or
-// a malformed response is answered with 502 INTEGRATION_FAILURE and logged
-// with the request id. Behind a gateway, a function that runs past the
-// integration timeout has its context cancelled and the client gets 504
-// INTEGRATION_TIMEOUT at once; its result is dropped when it returns (used
-// on its own, wrap the handler in [http.TimeoutHandler] for the same).
+// Events and responses follow the model gateway. Behind a gateway the event
+// is filled from the request's [reqctx.Context]; used on its own, from the
+// request alone (a generated request id, the stage "$default", path
+// parameters from the [http.ServeMux] pattern that matched). Empty maps are
+// JSON null in 1.0 events. REST APIs send a request body base64-encoded only
+// when its Content-Type matches one of the API's binary media types, and
+// decode an isBase64Encoded response body only when the request's Accept or
+// the response's Content-Type matches one; HTTP APIs send bodies as text only
+// for text/*, JSON, XML and JavaScript types and always decode. A response
+// without a Content-Type is sent as application/json.
+//
+// Failures are answered through [reqctx.WriteError]:
+//   - the function returns an error or panics: 502 INTEGRATION_FAILURE, the
+//     error or the panic and its stack logged with the request id;
+//   - a malformed response (1.0 without statusCode, invalid JSON, bad base64,
+//     a status outside 200–599, a header with CR or LF): 502
+//     INTEGRATION_FAILURE, logged as "malformed function response";
+//   - a request body over an [http.MaxBytesReader] limit: 413
+//     REQUEST_TOO_LARGE;
+//   - the request's context reaches its deadline before the function
+//     returns: 504 INTEGRATION_TIMEOUT at once. When the context is
+//     cancelled instead (the client went away) nothing is written.
+//
+// When the request's context can be cancelled the function runs on its own
+// goroutine, so that ServeHTTP returns when the context ends even if the
+// function ignores it. That goroutine is the function's: it ends when the
+// function returns, and a result that comes too late is dropped.
 type FunctionHandler struct {
-	invoke func(ctx context.Context, format PayloadFormat, v1 *events.APIGatewayProxyRequest, v2 *events.APIGatewayV2HTTPRequest) (rawResponse, error)
-	opts   functionOptions
+	invoke func(ctx context.Context, ev *fnEvent) (fnResult, error)
+	// inFormat is the format the function's event type requires ("" when
+	// it takes any JSON); outFormat the one its response type suggests.
+	inFormat, outFormat PayloadFormat
+	opts                functionOptions
 }
 
-// rawResponse is a function's result: either a typed response or JSON.
-type rawResponse struct {
-	v1   *events.APIGatewayProxyResponse
-	v2   *events.APIGatewayV2HTTPResponse
-	json []byte
+var _ http.Handler = (*FunctionHandler)(nil)
+
+// fnResult is what a function returned: a typed response or JSON.
+type fnResult struct {
+	v1  *events.APIGatewayProxyResponse
+	v2  *events.APIGatewayV2HTTPResponse
+	raw []byte
 }
 
-// Function adapts fn into an integration. In is the event type and Out the
-// response type: events.APIGatewayProxyRequest and APIGatewayProxyResponse
-// (payload 1.0), events.APIGatewayV2HTTPRequest and
-// APIGatewayV2HTTPResponse (2.0), or any types JSON-compatible with them —
-// a struct with only the fields a handler needs, map[string]any,
-// json.RawMessage. The exact events types are passed without a JSON round
-// trip.
+// Function adapts fn into a function integration. In is the event type and
+// Out the response type: events.APIGatewayProxyRequest and
+// events.APIGatewayProxyResponse (payload 1.0),
+// events.APIGatewayV2HTTPRequest and events.APIGatewayV2HTTPResponse (2.0),
+// or any types JSON-compatible with them, such as a struct with only the
+// fields a handler needs, map[string]any or json.RawMessage ([]byte is taken
+// as JSON too). So a handler written for aws-lambda-go's lambda.Start runs
+// unchanged. The exact events types are passed without a JSON round trip.
+//
+// The event fn receives is its own: fn may keep or change it.
 func Function[In, Out any](fn func(context.Context, In) (Out, error), opts ...FunctionOption) *FunctionHandler {
 	h := &FunctionHandler{opts: applyFunctionOptions(opts)}
-	h.invoke = func(ctx context.Context, format PayloadFormat, v1 *events.APIGatewayProxyRequest, v2 *events.APIGatewayV2HTTPRequest) (rawResponse, error) {
+	var in In
+	switch any(&in).(type) {
+	case *events.APIGatewayProxyRequest:
+		h.inFormat = PayloadV1
+	case *events.APIGatewayV2HTTPRequest:
+		h.inFormat = PayloadV2
+	}
+	var out Out
+	switch any(&out).(type) {
+	case *events.APIGatewayProxyResponse:
+		h.outFormat = PayloadV1
+	case *events.APIGatewayV2HTTPResponse:
+		h.outFormat = PayloadV2
+	}
+	h.invoke = func(ctx context.Context, ev *fnEvent) (fnResult, error) {
 		var in In
-		var event any = v1
-		if format == PayloadV2 {
-			event = v2
-		}
 		switch p := any(&in).(type) {
 		case *events.APIGatewayProxyRequest:
-			if v1 == nil {
-				return rawResponse{}, errors.New("function takes a payload 1.0 event but the route sends 2.0")
-			}
-			*p = *v1
+			*p = *ev.v1 // ServeHTTP has checked the format
 		case *events.APIGatewayV2HTTPRequest:
-			if v2 == nil {
-				return rawResponse{}, errors.New("function takes a payload 2.0 event but the route sends 1.0")
-			}
-			*p = *v2
+			*p = *ev.v2
 		default:
-			b, err := json.Marshal(event)
+			b, err := ev.marshal()
 			if err != nil {
-				return rawResponse{}, fmt.Errorf("encoding event: %w", err)
+				return fnResult{}, fmt.Errorf("encoding the event: %w", err)
 			}
 			if err := json.Unmarshal(b, &in); err != nil {
-				return rawResponse{}, fmt.Errorf("function cannot take the event: %w", err)
+				return fnResult{}, fmt.Errorf("the function cannot take the event: %w", err)
 			}
 		}
 		out, err := fn(ctx, in)
 		if err != nil {
-			return rawResponse{}, err
+			return fnResult{}, err
 		}
 		switch o := any(&out).(type) {
 		case *events.APIGatewayProxyResponse:
-			return rawResponse{v1: o}, nil
+			return fnResult{v1: o}, nil
 		case *events.APIGatewayV2HTTPResponse:
-			return rawResponse{v2: o}, nil
+			return fnResult{v2: o}, nil
+		case *json.RawMessage:
+			return fnResult{raw: *o}, nil
+		case *[]byte:
+			return fnResult{raw: *o}, nil
 		}
 		b, err := json.Marshal(out)
 		if err != nil {
-			return rawResponse{}, fmt.Errorf("malformed function response: %w", err)
+			return fnResult{}, &malformedError{fmt.Errorf("encoding the response: %w", err)}
 		}
-		return rawResponse{json: b}, nil
+		return fnResult{raw: b}, nil
 	}
 	return h
 }
 
-// RawFunction adapts an untyped function — JSON event in, JSON response
-// out, as a Lambda runtime's Invoke — into an integration.
+// RawFunction adapts an untyped function into a function integration, the
+// way a Lambda runtime invokes one: fn gets the JSON event and returns the
+// JSON response. The format follows the API (see [WithPayloadFormat]).
 func RawFunction(fn func(ctx context.Context, event []byte) ([]byte, error), opts ...FunctionOption) *FunctionHandler {
 	h := &FunctionHandler{opts: applyFunctionOptions(opts)}
-	h.invoke = func(ctx context.Context, format PayloadFormat, v1 *events.APIGatewayProxyRequest, v2 *events.APIGatewayV2HTTPRequest) (rawResponse, error) {
-		var event any = v1
-		if format == PayloadV2 {
-			event = v2
-		}
-		b, err := json.Marshal(event)
+	h.invoke = func(ctx context.Context, ev *fnEvent) (fnResult, error) {
+		b, err := ev.marshal()
 		if err != nil {
-			return rawResponse{}, fmt.Errorf("encoding event: %w", err)
+			return fnResult{}, fmt.Errorf("encoding the event: %w", err)
 		}
 		out, err := fn(ctx, b)
 		if err != nil {
-			return rawResponse{}, err
+			return fnResult{}, err
 		}
-		return rawResponse{json: out}, nil
+		return fnResult{raw: out}, nil
 	}
 	return h
 }
 
 func applyFunctionOptions(opts []FunctionOption) functionOptions {
-	o := functionOptions{}
+	var o functionOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -160,242 +205,194 @@ func applyFunctionOptions(opts []FunctionOption) functionOptions {
 	return o
 }
 
-// errFunctionPanic marks a recovered panic.
-type errFunctionPanic struct {
-	value any
-	stack []byte
+// malformedError marks a function response the gateway cannot use.
+type malformedError struct{ err error }
+
+func (e *malformedError) Error() string { return "malformed function response: " + e.err.Error() }
+func (e *malformedError) Unwrap() error { return e.err }
+
+// panicError is a recovered panic.
+type panicError struct{ value any }
+
+func (e *panicError) Error() string { return fmt.Sprintf("function panicked: %v", e.value) }
+
+// format picks the payload format for a request.
+func (h *FunctionHandler) format(rc *reqctx.Context) PayloadFormat {
+	switch {
+	case h.opts.format != PayloadAuto:
+		return h.opts.format
+	case h.inFormat != "":
+		return h.inFormat
+	case h.outFormat != "":
+		return h.outFormat
+	case rc.APIType == "HTTP":
+		return PayloadV2
+	}
+	return PayloadV1
 }
 
-func (e *errFunctionPanic) Error() string { return fmt.Sprintf("function panicked: %v", e.value) }
-
-type invokeResult struct {
-	resp rawResponse
-	err  error
-}
-
-// call runs the function in the request's goroutine, turning a panic into
-// an error. The gateway's integration timeout answers the client if the
-// function runs too long.
-func (h *FunctionHandler) call(ctx context.Context, format PayloadFormat, v1 *events.APIGatewayProxyRequest, v2 *events.APIGatewayV2HTTPRequest) (res invokeResult) {
-	defer func() {
-		if p := recover(); p != nil {
-			res = invokeResult{err: &errFunctionPanic{value: p, stack: debug.Stack()}}
-		}
-	}()
-	res.resp, res.err = h.invoke(ctx, format, v1, v2)
-	return res
-}
-
-// ServeHTTP invokes the function for the request.
+// ServeHTTP calls the function for the request; see [FunctionHandler].
 func (h *FunctionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := reqctx.From(r.Context())
 	if rc == nil {
-		rc = standaloneContext(r)
+		rc = standaloneContext(r, time.Now())
 	}
-	start := time.Now()
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		reqctx.WriteError(w, r, err)
+	format := h.format(rc)
+	if format != PayloadV1 && format != PayloadV2 {
+		h.configError(w, r, rc, fmt.Errorf("unknown payload format %q, want %q or %q", format, PayloadV1, PayloadV2))
 		return
 	}
-	format := h.opts.format
-	if format == PayloadAuto {
-		format = PayloadV1
-		if rc.APIType == "HTTP" {
-			format = PayloadV2
+	if h.inFormat != "" && h.inFormat != format {
+		h.configError(w, r, rc, fmt.Errorf("the function takes payload %s events but the integration sends %s", h.inFormat, format))
+		return
+	}
+
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		var err error
+		if body, err = io.ReadAll(r.Body); err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); !ok {
+				err = reqctx.NewError(reqctx.BadRequestBody, fmt.Errorf("reading the request body: %w", err))
+			}
+			reqctx.WriteError(w, r, err)
+			return
 		}
 	}
-	var v1 *events.APIGatewayProxyRequest
-	var v2 *events.APIGatewayV2HTTPRequest
-	switch format {
-	case PayloadV1:
-		v1 = eventV1(r, rc, body)
-	case PayloadV2:
-		v2 = eventV2(r, rc, body)
-	default:
-		reqctx.WriteError(w, r, reqctx.NewError(reqctx.APIConfigurationError, fmt.Errorf("unknown payload format %q", format)))
-		return
+	ev := &fnEvent{format: format, httpAPI: rc.APIType == "HTTP"}
+	if format == PayloadV1 {
+		ev.v1 = eventV1(r, rc, body)
+	} else {
+		ev.v2 = eventV2(r, rc, body)
 	}
 
 	ctx := r.Context()
-	res := h.call(ctx, format, v1, v2)
-	if ctx.Err() != nil {
-		// The request ended while the function ran: the gateway's
-		// integration timeout, or the client went away.
-		cause := context.Cause(ctx)
-		h.opts.logger.Warn("portico: function outlived its request", "requestId", rc.RequestID, "cause", cause)
-		if errors.Is(cause, context.DeadlineExceeded) {
-			reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationTimeout, cause))
-		}
-		return
-	}
+	start := time.Now()
+	res, err := h.call(ctx, ev, rc.RequestID)
 	rc.IntegrationLatency = time.Since(start)
-	if res.err != nil {
-		var pe *errFunctionPanic
-		if errors.As(res.err, &pe) {
-			h.opts.logger.Error("portico: function panicked", "requestId", rc.RequestID, "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))
-		} else {
-			h.opts.logger.Error("portico: function returned an error", "requestId", rc.RequestID, "err", res.err)
-		}
-		rc.IntegrationStatus = http.StatusBadGateway
-		reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationFailure, res.err))
+	if err == errRequestEnded {
+		h.ended(w, r, rc)
 		return
-	}
-	var out *response
-	if format == PayloadV1 {
-		out, err = responseV1(res.resp)
-	} else {
-		out, err = responseV2(res.resp)
 	}
 	if err != nil {
-		h.opts.logger.Error("portico: malformed function response", "requestId", rc.RequestID, "err", err)
 		rc.IntegrationStatus = http.StatusBadGateway
-		reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationFailure, fmt.Errorf("malformed function response: %w", err)))
+		if _, ok := errors.AsType[*malformedError](err); ok {
+			h.opts.logger.Error("portico: malformed function response", "requestId", rc.RequestID, "err", err)
+		} else if _, ok := errors.AsType[*panicError](err); !ok { // panics are logged where they are recovered
+			h.opts.logger.Error("portico: function returned an error", "requestId", rc.RequestID, "err", err)
+		}
+		reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationFailure, err))
 		return
 	}
-	rc.IntegrationStatus = out.status
-	hdr := w.Header()
-	for k, vs := range out.header {
-		hdr[k] = vs
+	resp, err := buildResponse(res, format, r, rc)
+	if err != nil {
+		rc.IntegrationStatus = http.StatusBadGateway
+		h.opts.logger.Error("portico: malformed function response", "requestId", rc.RequestID, "err", err)
+		reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationFailure, &malformedError{err}))
+		return
 	}
-	if hdr.Get("Content-Type") == "" {
-		hdr.Set("Content-Type", "application/json")
+	rc.IntegrationStatus = resp.status
+	resp.write(w, r)
+}
+
+func (h *FunctionHandler) configError(w http.ResponseWriter, r *http.Request, rc *reqctx.Context, err error) {
+	h.opts.logger.Error("portico: function integration misconfigured", "requestId", rc.RequestID, "err", err)
+	reqctx.WriteError(w, r, reqctx.NewError(reqctx.APIConfigurationError, err))
+}
+
+// ended answers a request whose context ended before the function did: 504
+// on a deadline, nothing when the client went away.
+func (h *FunctionHandler) ended(w http.ResponseWriter, r *http.Request, rc *reqctx.Context) {
+	ctx := r.Context()
+	cause := context.Cause(ctx)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(cause, context.DeadlineExceeded) {
+		h.opts.logger.Warn("portico: function timed out", "requestId", rc.RequestID, "cause", cause)
+		reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationTimeout, cause))
+		return
 	}
-	hdr.Set("Content-Length", strconv.Itoa(len(out.body)))
-	w.WriteHeader(out.status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(out.body)
+	h.opts.logger.Debug("portico: request ended before the function returned", "requestId", rc.RequestID, "cause", cause)
+}
+
+// invocation is one call of the function. Its goroutine writes res and err
+// and then closes done; the request goroutine reads them only after done.
+type invocation struct {
+	h     *FunctionHandler
+	ctx   context.Context
+	ev    *fnEvent
+	reqID string
+	done  chan struct{}
+	res   fnResult
+	err   error
+}
+
+// errRequestEnded reports that the request's context ended before the
+// function returned.
+var errRequestEnded = errors.New("request ended before the function returned")
+
+// call runs the function. It returns errRequestEnded, dropping the result,
+// when ctx ended before the function returned or before it started.
+func (h *FunctionHandler) call(ctx context.Context, ev *fnEvent, reqID string) (fnResult, error) {
+	c := &invocation{h: h, ctx: ctx, ev: ev, reqID: reqID}
+	if ctx.Done() == nil { // ctx can never end: no need for a goroutine
+		c.run()
+		return c.res, c.err
+	}
+	if ctx.Err() != nil {
+		return fnResult{}, errRequestEnded
+	}
+	c.done = make(chan struct{})
+	go c.run()
+	select {
+	case <-c.done:
+		if ctx.Err() != nil {
+			// An answer at or after the deadline is too late, and an error
+			// is most likely the function giving up on its context.
+			return fnResult{}, errRequestEnded
+		}
+		return c.res, c.err
+	case <-ctx.Done():
+		return fnResult{}, errRequestEnded
 	}
 }
 
-// standaloneContext builds a request context for a function used outside a
-// gateway.
-func standaloneContext(r *http.Request) *reqctx.Context {
-	var id [16]byte
-	_, _ = io.ReadFull(randReader, id[:])
-	return &reqctx.Context{
-		RequestID:    fmt.Sprintf("%x-%x-%x-%x-%x", id[0:4], id[4:6], id[6:8], id[8:10], id[10:]),
-		RequestTime:  time.Now(),
-		Path:         r.URL.Path,
-		RawPath:      r.URL.EscapedPath(),
-		RoutePath:    r.URL.Path,
-		ResourcePath: r.URL.Path,
-		HTTPMethod:   r.Method,
-		RouteKey:     r.Method + " " + r.URL.Path,
-		Protocol:     r.Proto,
-		DomainName:   r.Host,
-		Query:        r.URL.Query(),
-		Identity:     reqctx.Identity{SourceIP: remoteIP(r.RemoteAddr), UserAgent: r.UserAgent()},
-	}
+func (c *invocation) run() {
+	defer func() {
+		if p := recover(); p != nil {
+			c.err = &panicError{value: p}
+			c.h.opts.logger.Error("portico: function panicked", "requestId", c.reqID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+		if c.done != nil {
+			close(c.done)
+		}
+	}()
+	c.res, c.err = c.h.invoke(c.ctx, c.ev)
 }
 
 // response is a function result ready to write.
-type response struct {
+type fnResponse struct {
 	status int
 	header http.Header
 	body   []byte
 }
 
-func decodeBody(body string, b64 bool) ([]byte, error) {
-	if !b64 {
-		return []byte(body), nil
+func (resp *fnResponse) write(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	for k, vs := range resp.header {
+		hdr[k] = vs
 	}
-	out, err := base64.StdEncoding.DecodeString(body)
-	if err != nil {
-		return nil, fmt.Errorf("isBase64Encoded body: %w", err)
+	if len(hdr["Content-Type"]) == 0 {
+		hdr.Set("Content-Type", "application/json")
 	}
-	return out, nil
-}
-
-func responseV1(raw rawResponse) (*response, error) {
-	res := raw.v1
-	if res == nil {
-		var probe map[string]json.RawMessage
-		if err := json.Unmarshal(raw.json, &probe); err != nil {
-			return nil, fmt.Errorf("not a JSON object: %w", err)
-		}
-		if _, ok := probe["statusCode"]; !ok {
-			return nil, errors.New("no statusCode")
-		}
-		res = new(events.APIGatewayProxyResponse)
-		if err := json.Unmarshal(raw.json, res); err != nil {
-			return nil, err
-		}
+	// Framing is the server's business, not the function's.
+	delete(hdr, "Transfer-Encoding")
+	delete(hdr, "Connection")
+	bodyAllowed := resp.status != http.StatusNoContent && resp.status != http.StatusNotModified
+	if bodyAllowed {
+		hdr.Set("Content-Length", strconv.Itoa(len(resp.body)))
+	} else {
+		delete(hdr, "Content-Length")
 	}
-	if res.StatusCode < 100 || res.StatusCode > 599 {
-		return nil, fmt.Errorf("statusCode %d out of range", res.StatusCode)
+	w.WriteHeader(resp.status)
+	if bodyAllowed && r.Method != http.MethodHead {
+		_, _ = w.Write(resp.body)
 	}
-	out := &response{status: res.StatusCode, header: http.Header{}}
-	for k, v := range res.Headers {
-		if _, multi := res.MultiValueHeaders[k]; !multi {
-			out.header.Set(k, v)
-		}
-	}
-	for k, vs := range res.MultiValueHeaders {
-		for _, v := range vs {
-			out.header.Add(k, v)
-		}
-	}
-	if err := checkHeader(out.header); err != nil {
-		return nil, err
-	}
-	var err error
-	out.body, err = decodeBody(res.Body, res.IsBase64Encoded)
-	return out, err
-}
-
-func responseV2(raw rawResponse) (*response, error) {
-	res := raw.v2
-	if res == nil {
-		var probe any
-		if err := json.Unmarshal(raw.json, &probe); err != nil {
-			return nil, fmt.Errorf("not JSON: %w", err)
-		}
-		obj, isObj := probe.(map[string]any)
-		if _, ok := obj["statusCode"]; !isObj || !ok {
-			// Valid JSON without a statusCode: the whole value is the body.
-			return &response{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}}, body: raw.json}, nil
-		}
-		res = new(events.APIGatewayV2HTTPResponse)
-		if err := json.Unmarshal(raw.json, res); err != nil {
-			return nil, err
-		}
-	}
-	if res.StatusCode < 100 || res.StatusCode > 599 {
-		return nil, fmt.Errorf("statusCode %d out of range", res.StatusCode)
-	}
-	out := &response{status: res.StatusCode, header: http.Header{}}
-	for k, v := range res.Headers {
-		out.header.Set(k, v)
-	}
-	for k, vs := range res.MultiValueHeaders {
-		for _, v := range vs {
-			out.header.Add(k, v)
-		}
-	}
-	for _, c := range res.Cookies {
-		out.header.Add("Set-Cookie", c)
-	}
-	if err := checkHeader(out.header); err != nil {
-		return nil, err
-	}
-	var err error
-	out.body, err = decodeBody(res.Body, res.IsBase64Encoded)
-	return out, err
-}
-
-// checkHeader rejects header names and values that would corrupt the
-// response (CR, LF, NUL).
-func checkHeader(h http.Header) error {
-	for k, vs := range h {
-		if k == "" || strings.ContainsAny(k, " \t\r\n:\x00") {
-			return fmt.Errorf("bad header name %q", k)
-		}
-		for _, v := range vs {
-			if strings.ContainsAny(v, "\r\n\x00") {
-				return fmt.Errorf("header %s: value contains CR, LF or NUL", k)
-			}
-		}
-	}
-	return nil
 }

@@ -2,48 +2,80 @@ package integration
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/portico-gw/portico/reqctx"
 )
 
-// Mock answers every request with a fixed response, the model gateway's
-// MOCK integration. Body and header values may refer to stage variables as
-// ${stageVariables.name}; they are substituted once per deployment
-// ([Mock.BindStage]). A Mock is safe for concurrent use.
+// Mock answers every request with a fixed response, the model gateway's MOCK
+// integration. Body and header values may refer to stage variables as
+// ${stageVariables.name}; the gateway substitutes them once per deployment
+// through [Mock.BindStage] (ServeHTTP on an unbound Mock sends them as
+// written). The zero Mock answers 200 with an empty JSON-typed body. A Mock
+// is safe for concurrent use as long as its Header is not changed.
 type Mock struct {
-	// Status is the status code; 0 means 200.
+	// Status is the status code, 200–599; 0 means 200.
 	Status int
-	// Header holds the response headers.
+	// Header holds the response headers. Without a Content-Type the
+	// response is application/json, as the model gateway's.
 	Header http.Header
-	// Body is the response body.
+	// Body is the response body, sent as is.
 	Body string
 }
 
-var _ Binder = Mock{}
+var (
+	_ http.Handler = Mock{}
+	_ Binder       = Mock{}
+)
 
-// ServeHTTP writes the mock response.
+// ServeHTTP writes the mock response. A Status outside 200–599 is answered
+// with 500 API_CONFIGURATION_ERROR ([Mock.BindStage] rejects it at deploy
+// time).
 func (m Mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	status, err := m.status()
+	if err != nil {
+		reqctx.WriteError(w, r, reqctx.NewError(reqctx.APIConfigurationError, err))
+		return
+	}
 	h := w.Header()
 	for k, v := range m.Header {
 		h[k] = v
 	}
-	h.Set("Content-Length", strconv.Itoa(len(m.Body)))
-	status := m.Status
-	if status == 0 {
-		status = http.StatusOK
+	if len(h["Content-Type"]) == 0 {
+		h.Set("Content-Type", "application/json")
+	}
+	if rc := reqctx.From(r.Context()); rc != nil {
+		rc.IntegrationStatus = status
+	}
+	bodyAllowed := status != http.StatusNoContent && status != http.StatusNotModified
+	if bodyAllowed {
+		h.Set("Content-Length", strconv.Itoa(len(m.Body)))
 	}
 	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write([]byte(m.Body))
+	if bodyAllowed && r.Method != http.MethodHead {
+		_, _ = io.WriteString(w, m.Body)
 	}
 }
 
-// BindStage returns a copy of m with the stage variables substituted in its
-// body and header values. A reference to an undefined variable, or a status
-// outside 100–599, is an error.
+func (m Mock) status() (int, error) {
+	switch {
+	case m.Status == 0:
+		return http.StatusOK, nil
+	case m.Status < 200 || m.Status > 599:
+		return 0, fmt.Errorf("mock: status %d out of range 200-599", m.Status)
+	}
+	return m.Status, nil
+}
+
+// BindStage returns a copy of m with the stage variables vars substituted
+// in its body and header values. It returns an error naming the variable
+// when m refers to one vars lacks, and an error for a Status outside
+// 200–599. m itself is not changed.
 func (m Mock) BindStage(vars map[string]string) (http.Handler, error) {
-	if m.Status != 0 && (m.Status < 100 || m.Status > 599) {
-		return nil, fmt.Errorf("mock: status %d out of range 100-599", m.Status)
+	if _, err := m.status(); err != nil {
+		return nil, err
 	}
 	body, err := ExpandStageVariables(m.Body, vars)
 	if err != nil {
@@ -51,13 +83,13 @@ func (m Mock) BindStage(vars map[string]string) (http.Handler, error) {
 	}
 	out := Mock{Status: m.Status, Body: body, Header: make(http.Header, len(m.Header))}
 	for k, vs := range m.Header {
-		for _, v := range vs {
-			x, err := ExpandStageVariables(v, vars)
-			if err != nil {
+		xs := make([]string, len(vs))
+		for i, v := range vs {
+			if xs[i], err = ExpandStageVariables(v, vars); err != nil {
 				return nil, fmt.Errorf("mock header %s: %w", k, err)
 			}
-			out.Header.Add(k, x)
 		}
+		out.Header[k] = xs
 	}
 	return out, nil
 }

@@ -60,23 +60,24 @@ func startTarget(name string) (*target, error) {
 	return t, nil
 }
 
+// newGateway builds the pool of targets and a gateway with one stage,
+// "prod", that proxies GET /pets/{id} to the pool and shows the pool's
+// state at GET /status.
 func newGateway(targets []*target, interval time.Duration, opts ...integration.PoolOption) (*portico.Gateway, *integration.Pool, error) {
 	urls := make([]string, len(targets))
 	for i, t := range targets {
 		urls[i] = "http://" + t.addr
 	}
-	pool, err := integration.NewPool(integration.PoolConfig{
-		Targets:     urls,
-		Balancer:    integration.RoundRobin,
-		HealthCheck: integration.HealthCheck{Path: "/healthz", Interval: interval, HealthyThreshold: 1, UnhealthyThreshold: 1},
-		Breaker:     integration.CircuitBreaker{Failures: 3, OpenFor: 10 * time.Second},
-		Retry:       integration.RetryPolicy{Attempts: 2},
-	}, opts...)
+	pool, err := integration.NewPool(urls, append([]integration.PoolOption{
+		integration.WithHealthCheck(integration.HealthCheck{Path: "/healthz", Interval: interval, HealthyThreshold: 1, UnhealthyThreshold: 1}),
+		integration.WithOutlierDetection(integration.OutlierDetection{ConsecutiveFailures: 3, BaseEjectionTime: 10 * time.Second}),
+		integration.WithRetries(integration.RetryPolicy{Attempts: 2}),
+	}, opts...)...)
 	if err != nil {
 		return nil, nil, err
 	}
 	api := portico.NewAPI("pets", portico.HTTP)
-	api.Handle("GET /pets/{id}", &integration.HTTPProxy{Target: "http:///pets/{id}", Pool: pool, Timeouts: integration.Timeouts{Connect: time.Second}})
+	api.Handle("GET /pets/{id}", &integration.HTTPProxy{Target: "/pets/{id}", Pool: pool, Timeouts: integration.Timeouts{Connect: time.Second}})
 	api.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(pool.Status())
