@@ -19,13 +19,13 @@ import (
 // hit on the other, a flush on one empties the stage for both, and entries
 // expire on the gateways' (fake) clock.
 func TestCacheGatewaysShareHits(t *testing.T) {
-	_, prefix := cacheTestClient(t)
+	_, prefix := testClient(t)
 	clk := fakeclock.New(cacheT0)
 	var calls [2]atomic.Int64
 	var gws [2]*portico.Gateway
 	var stages [2]*portico.Stage
 	for i := range gws {
-		rdb, _ := cacheTestClient(t)
+		rdb, _ := testClient(t)
 		store, err := NewCacheStore(rdb, prefix)
 		if err != nil {
 			t.Fatal(err)

@@ -21,7 +21,7 @@ var cacheT0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
 func newCacheStore(t testing.TB) (*CacheStore, redis.UniversalClient, string) {
 	t.Helper()
-	rdb, prefix := cacheTestClient(t)
+	rdb, prefix := testClient(t)
 	s, err := NewCacheStore(rdb, prefix)
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestCacheStoreRedisDown(t *testing.T) {
 // with their own Redis clients and integrations — on one Redis: a response
 // fetched by one is a hit on the other, and a flush on one empties both.
 func TestCacheSharedBetweenInstances(t *testing.T) {
-	_, prefix := cacheTestClient(t)
+	_, prefix := testClient(t)
 	clk := fakeclock.New(cacheT0)
 	type instance struct {
 		h     http.Handler
@@ -160,7 +160,7 @@ func TestCacheSharedBetweenInstances(t *testing.T) {
 		calls *atomic.Int64
 	}
 	mk := func(name string) instance {
-		rdb, _ := cacheTestClient(t) // a client of its own; the shared prefix below
+		rdb, _ := testClient(t) // a client of its own; the shared prefix below
 		s, _ := NewCacheStore(rdb, prefix)
 		c, err := cache.New(s, cache.WithNamespace("pets/v1/prod"), cache.WithClock(clk), cache.WithStatusHeader("X-Cache"), cache.WithLogger(slog.New(slog.DiscardHandler)))
 		if err != nil {

@@ -61,7 +61,7 @@ func get(gw http.Handler, path, key string) int {
 // together and checks that they enforce one usage-plan limit (within 2 %)
 // and one quota (never over-admitted), and agree on the usage report.
 func TestThreeGatewaysShareOnePlan(t *testing.T) {
-	c, prefix := throttleTestClient(t)
+	c, prefix := testClient(t)
 	ts, err := NewThrottleStore(c, prefix)
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ import (
 
 func newThrottleStore(t testing.TB) (*ThrottleStore, redis.UniversalClient, string) {
 	t.Helper()
-	c, prefix := throttleTestClient(t)
+	c, prefix := testClient(t)
 	s, err := NewThrottleStore(c, prefix)
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +29,7 @@ func newThrottleStore(t testing.TB) (*ThrottleStore, redis.UniversalClient, stri
 
 func newQuotaStore(t testing.TB, opts ...QuotaOption) (*QuotaStore, redis.UniversalClient, string) {
 	t.Helper()
-	c, prefix := throttleTestClient(t)
+	c, prefix := testClient(t)
 	s, err := NewQuotaStore(c, prefix, opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -240,3 +240,35 @@ func TestTransportResponseHeaderTimeoutOverHTTP2(t *testing.T) {
 		t.Fatalf("slow HTTP/2 headers: %v, want a timeout", err)
 	}
 }
+
+// TestRetriedAnswersKeepTheirConnection: a 503 that is retried is read to
+// its end, so its connection is reused, not leaked or reopened.
+func TestRetriedAnswersKeepTheirConnection(t *testing.T) {
+	var opened atomic.Int32
+	bad := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "try elsewhere", http.StatusServiceUnavailable)
+	}))
+	bad.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	bad.Start()
+	defer bad.Close()
+	good := newStub(t, "good")
+	p := newPool(t, Config{Targets: []string{bad.URL, good.srv.URL}, Retry: &RetryConfig{MinPerSecond: 100}})
+	tr, err := NewTransport(TransportConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.CloseIdleConnections()
+	rt := &RoundTripper{Pool: p, Base: tr}
+	for range 20 {
+		if code, body := get(t, rt); code != 200 || body != "good" {
+			t.Fatalf("%d %q", code, body)
+		}
+	}
+	if n := opened.Load(); n != 1 {
+		t.Fatalf("retried 503s opened %d connections, want 1", n)
+	}
+}

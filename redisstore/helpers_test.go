@@ -11,12 +11,12 @@ import (
 	"go.uber.org/goleak"
 )
 
-// cacheTestClient returns a client for the Redis named by PORTICO_TEST_REDIS
+// testClient returns a client for the Redis named by PORTICO_TEST_REDIS
 // (e.g. redis://127.0.0.1:6379/15) and a key prefix unique to the test; it
 // skips the test when the variable is unset. Keys under the prefix are
 // deleted when the test ends (never FLUSHALL), the client is closed, and
 // the test fails if it leaked goroutines.
-func cacheTestClient(t testing.TB) (redis.UniversalClient, string) {
+func testClient(t testing.TB) (redis.UniversalClient, string) {
 	t.Helper()
 	addr := os.Getenv("PORTICO_TEST_REDIS")
 	if addr == "" {
