@@ -16,7 +16,15 @@ FUZZ_TARGETS ?= \
 	./throttle:FuzzParseMethodKey \
 	./throttle:FuzzMemoryStore \
 	./throttle:FuzzQuotaWindow \
-	./throttle:FuzzBucketTable
+	./throttle:FuzzBucketTable \
+	./auth:FuzzPolicy \
+	./auth:FuzzParseAuthorization \
+	./transform/vtl:FuzzVTL \
+	./transform/jsonpath:FuzzJSONPath \
+	./transform:FuzzTemplateVTL \
+	./transform:FuzzGoTemplate \
+	./transform:FuzzParameterMapping \
+	./transform:FuzzCompileModels
 
 .PHONY: test fmt-check vet staticcheck race fuzz bench quickstart
 

@@ -59,6 +59,11 @@ type API struct {
 	// "image/*", "*/*"): function integrations receive such bodies base64
 	// encoded.
 	BinaryMediaTypes []string
+	// Auth holds the API's authorizers, API-key source and resource policy.
+	Auth APIAuth
+	// Transform holds the API's models, response compression and template
+	// limits.
+	Transform APITransform
 }
 
 // Deprecation describes a deprecated API version. Responses from it carry
@@ -111,6 +116,17 @@ func (a *API) AddRoute(r Route) { a.Routes = append(a.Routes, r) }
 func (a *API) clone() *API {
 	c := *a
 	c.Routes = slices.Clone(a.Routes)
+	for i := range c.Routes {
+		c.Routes[i].clone()
+	}
+	c.Auth.Authorizers = maps.Clone(a.Auth.Authorizers)
+	for k, v := range c.Auth.Authorizers {
+		v.Audiences = slices.Clone(v.Audiences)
+		v.IdentitySources = slices.Clone(v.IdentitySources)
+		c.Auth.Authorizers[k] = v
+	}
+	c.Auth.ResourcePolicy = slices.Clone(a.Auth.ResourcePolicy)
+	c.Transform.Models = maps.Clone(a.Transform.Models)
 	c.GatewayResponses = maps.Clone(a.GatewayResponses)
 	for k, v := range c.GatewayResponses {
 		v.Headers = maps.Clone(v.Headers)

@@ -76,6 +76,7 @@ type options struct {
 
 	cache    cacheOptions
 	throttle throttleOptions
+	auth     authOptions
 }
 
 // WithClock makes the gateway read time from c; the default is the real
@@ -131,6 +132,7 @@ type Gateway struct {
 
 	cache    cacheState
 	throttle throttleState
+	auth     authState
 
 	mu         sync.Mutex // guards the fields below
 	stages     map[stageKey]*Stage
@@ -242,6 +244,7 @@ func (g *Gateway) Stages() []*Stage {
 // stops accepting connections); then the gateway.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.closing.Store(true)
+	defer g.closeAuth()
 	for g.inflight.Load() > 0 {
 		select {
 		case <-g.idle:

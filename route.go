@@ -1,7 +1,9 @@
 package portico
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -46,6 +48,10 @@ type Route struct {
 	Cache RouteCache
 	// Throttle is the route's own limit; see [RouteThrottle].
 	Throttle RouteThrottle
+	// Auth says who may call the route: authorizer, scopes, API key.
+	Auth RouteAuth
+	// Transform holds the route's validation and request/response mapping.
+	Transform RouteTransform
 }
 
 // Key returns the route key: "GET /pets/{id}" or "$default".
@@ -54,4 +60,27 @@ func (r Route) Key() string {
 		return DefaultRouteKey
 	}
 	return r.Method + " " + r.Path
+}
+
+// clone replaces r's maps and slices by copies, so that r shares no
+// mutable state with the route it was copied from.
+func (r *Route) clone() {
+	r.Auth.Scopes = slices.Clone(r.Auth.Scopes)
+	r.Cache.Methods = slices.Clone(r.Cache.Methods)
+	r.Cache.Statuses = slices.Clone(r.Cache.Statuses)
+	v := &r.Transform.Validate
+	v.RequestParameters = maps.Clone(v.RequestParameters)
+	v.RequestModels = maps.Clone(v.RequestModels)
+	v.ResponseModels = maps.Clone(v.ResponseModels)
+	for k, m := range v.ResponseModels {
+		v.ResponseModels[k] = maps.Clone(m)
+	}
+	m := &r.Transform.Map
+	m.RequestParameters = maps.Clone(m.RequestParameters)
+	m.RequestTemplates = maps.Clone(m.RequestTemplates)
+	m.Responses = slices.Clone(m.Responses)
+	for i := range m.Responses {
+		m.Responses[i].Parameters = maps.Clone(m.Responses[i].Parameters)
+		m.Responses[i].Templates = maps.Clone(m.Responses[i].Templates)
+	}
 }

@@ -41,6 +41,8 @@ type StageConfig struct {
 	Cache StageCache
 	// Throttle holds the stage's throttle settings.
 	Throttle StageThrottle
+	// Auth holds the stage's endpoint type and allowed source networks.
+	Auth StageAuth
 }
 
 // maxHistory is how many deployments a stage remembers for rollback.
@@ -371,8 +373,13 @@ func (g *Gateway) pipeline(d *Deployment, rt *Route, h http.Handler) (http.Handl
 		field string
 		build step
 	}{
+		{"Transform", g.compressStep},
+		{"Auth", g.guardStep},
+		{"Auth", g.authorizeStep},
 		{"Throttle", g.meterStep},
+		{"Transform", g.validateStep},
 		{"Cache", g.cacheStep},
+		{"Transform", g.mapStep},
 	}
 	mws := make([]func(http.Handler) http.Handler, 0, len(steps))
 	for _, s := range steps {
