@@ -3,6 +3,8 @@ package throttle_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -283,6 +285,30 @@ func BenchmarkMemoryStore(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkMemoryLatency is the floor under the 1M-keys benchmarks: one
+// dependent read at a random place in 48 MB, the size of the store's tables
+// for 1 M keys. A decision for a key that is not in the CPU's caches cannot
+// be faster than this on the machine at hand.
+func BenchmarkMemoryLatency(b *testing.B) {
+	s := make([]uint32, 48<<20/4)
+	// One random cycle through all the elements (Sattolo's algorithm), so
+	// that every read depends on the one before and none is prefetched.
+	for i := range s {
+		s[i] = uint32(i)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := len(s) - 1; i > 0; i-- {
+		j := r.IntN(i)
+		s[i], s[j] = s[j], s[i]
+	}
+	j := uint32(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		j = s[j]
+	}
+	runtime.KeepAlive(j)
 }
 
 func BenchmarkMemoryQuotaStore(b *testing.B) {

@@ -6,12 +6,12 @@
 // GET /admin/usage reports a plan's usage per key per day.
 //
 //	go run ./examples/usageplans
-//	curl -si -H 'x-api-key: demo-free-key-0123456789' http://127.0.0.1:8080/prod/pets
+//	curl -si -H 'x-api-key: demoFreeKey0123456789' http://127.0.0.1:8080/prod/pets
 //	curl -s 'http://127.0.0.1:8080/admin/usage?plan=free'
 //
-// The example looks API keys up in a map of its own (apiKeys), standing in
-// for Portico's API-key store: the gateway meters a request under the key
-// id the lookup returns.
+// The route requires an API key: the gateway checks the x-api-key header
+// against its key store (in memory here; redisstore.NewKeyStore for many
+// instances) and meters the request under the key's id.
 package main
 
 import (
@@ -29,20 +29,19 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico"
+	"github.com/portico-gw/portico/auth"
 	"github.com/portico-gw/portico/clock"
 	"github.com/portico-gw/portico/reqctx"
 	"github.com/portico-gw/portico/throttle"
 )
 
-// apiKeys maps API key values (the x-api-key header) to key ids.
+// apiKeys are the example's keys: id → value. Real keys are made with
+// auth.Keys.Create, which generates the value; importing them with fixed
+// ids keeps the example's output the same on every run.
 var apiKeys = map[string]string{
-	"demo-free-key-0123456789": "key-free-1",
-	"demo-pro-key-0123456789":  "key-pro-1",
+	"key-free-1": "demoFreeKey0123456789",
+	"key-pro-1":  "demoProKey01234567890",
 }
-
-// keyID is the example's API-key check: the id of the key in the x-api-key
-// header, or "" for none or an unknown key.
-func keyID(r *http.Request) string { return apiKeys[r.Header.Get("X-Api-Key")] }
 
 func plans() []throttle.UsagePlan {
 	prod := []throttle.PlanStage{{API: "pets", Stage: "prod"}}
@@ -62,29 +61,32 @@ func plans() []throttle.UsagePlan {
 }
 
 func listPets(w http.ResponseWriter, r *http.Request) {
-	rc := reqctx.From(r.Context())
-	if rc.APIKeyID == "" {
-		// Like a method with apiKeyRequired: no valid key, no service.
-		reqctx.WriteError(w, r, reqctx.NewError(reqctx.InvalidAPIKey, errors.New("missing or unknown x-api-key")))
-		return
-	}
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"pets":["Rex","Tom"],"key":%q}`+"\n", rc.APIKeyID)
+	fmt.Fprintf(w, `{"pets":["Rex","Tom"],"key":%q}`+"\n", reqctx.From(r.Context()).APIKeyID)
 }
 
 // newServer returns the gateway and the handler serving it and the usage
 // report; clk is the gateway's clock (nil for the real one).
 func newServer(clk clock.Clock) (*portico.Gateway, http.Handler, error) {
+	keys := auth.NewMemoryKeyStore()
+	for id, value := range apiKeys {
+		now := clock.OrReal(clk).Now()
+		k := auth.APIKey{ID: id, Name: id, Hash: auth.HashKey(value), Enabled: true, CreatedAt: now, UpdatedAt: now}
+		if err := keys.CreateKey(context.Background(), k); err != nil {
+			return nil, nil, err
+		}
+	}
 	gw, err := portico.New(
 		portico.WithClock(clk),
-		portico.WithMeteringKey(keyID),
+		portico.WithAPIKeys(keys),
 		portico.WithAccountThrottle(1000, 500),
 	)
 	if err != nil {
 		return nil, nil, err
 	}
 	api := portico.NewAPI("pets", portico.HTTP)
-	api.HandleFunc("GET /pets", listPets)
+	api.AddRoute(portico.Route{Method: "GET", Path: "/pets", Integration: http.HandlerFunc(listPets),
+		Auth: portico.RouteAuth{APIKeyRequired: true}})
 	if _, err := gw.Deploy(api, portico.StageConfig{Name: "prod"}); err != nil {
 		return nil, nil, err
 	}
@@ -151,7 +153,7 @@ func main() {
 		_ = srv.Shutdown(shutdown)
 		_ = gw.Shutdown(shutdown)
 	}()
-	fmt.Printf("Portico usage plans on http://%s — try:\n  curl -si -H 'x-api-key: demo-free-key-0123456789' http://%s/prod/pets\n  curl -s 'http://%s/admin/usage?plan=free'\n", ln.Addr(), ln.Addr(), ln.Addr())
+	fmt.Printf("Portico usage plans on http://%s — try:\n  curl -si -H 'x-api-key: demoFreeKey0123456789' http://%s/prod/pets\n  curl -s 'http://%s/admin/usage?plan=free'\n", ln.Addr(), ln.Addr(), ln.Addr())
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}

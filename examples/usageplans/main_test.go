@@ -26,7 +26,7 @@ func TestUsagePlans(t *testing.T) {
 	defer gw.Shutdown(context.Background())
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	const free, pro = "demo-free-key-0123456789", "demo-pro-key-0123456789"
+	const free, pro = "demoFreeKey0123456789", "demoProKey01234567890"
 	tests := []struct {
 		key     string
 		advance time.Duration
