@@ -31,7 +31,7 @@ func (d *discardWriter) WriteHeader(int)             {}
 
 func benchGateway(b *testing.B, routes int) *Gateway {
 	b.Helper()
-	gw, err := New(WithLogger(slog.New(slog.DiscardHandler)))
+	gw, err := New(WithLogger(slog.New(slog.DiscardHandler)), WithAccountThrottle(1e9, 1<<30))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func BenchmarkFunction(b *testing.B) {
 		}
 	})
 	b.Run("gateway with function", func(b *testing.B) {
-		gw, _ := New(WithLogger(slog.New(slog.DiscardHandler)))
+		gw, _ := New(WithLogger(slog.New(slog.DiscardHandler)), WithAccountThrottle(1e9, 1<<30))
 		api := NewAPI("bench", REST)
 		api.Handle("GET /pets/{id}", integration.Function(fn))
 		if _, err := gw.Deploy(api, StageConfig{Name: "prod"}); err != nil {
@@ -164,7 +164,7 @@ func BenchmarkHTTPProxy(b *testing.B) {
 		run(b, h, "/pets/7")
 	})
 	b.Run("gateway with HTTPProxy", func(b *testing.B) {
-		gw, _ := New(WithLogger(slog.New(slog.DiscardHandler)))
+		gw, _ := New(WithLogger(slog.New(slog.DiscardHandler)), WithAccountThrottle(1e9, 1<<30))
 		api := NewAPI("bench", HTTP)
 		api.Handle("ANY /{proxy+}", &integration.HTTPProxy{Target: be.URL + "/{proxy}"})
 		if _, err := gw.Deploy(api, StageConfig{Name: "prod"}); err != nil {

@@ -390,8 +390,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.DomainName = host
 	rc.DomainPrefix, _, _ = strings.Cut(host, ".")
 	w.Header().Set("X-Amzn-Requestid", rc.RequestID)
-	ctx := reqctx.With(r.Context(), rc)
-	r = r.WithContext(ctx)
+	// One context for the whole pipeline, cancellable so that the
+	// integration timeout can end it (see invoker).
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(context.Canceled)
+	rc.SetCancel(cancel)
+	r = r.WithContext(reqctx.With(ctx, rc))
 
 	st, rest, notFoundMsg := g.resolve(r, rc, host)
 	if st == nil {
@@ -577,8 +581,12 @@ func (g *Gateway) notFound(w http.ResponseWriter, r *http.Request, msg string) {
 
 func hostOnly(hostport string) string {
 	h := hostport
-	if host, _, err := net.SplitHostPort(hostport); err == nil {
-		h = host
+	// Only a host with a port (or a bracketed IPv6 address) goes through
+	// SplitHostPort, whose error for a bare host allocates.
+	if strings.IndexByte(hostport, ':') >= 0 {
+		if host, _, err := net.SplitHostPort(hostport); err == nil {
+			h = host
+		}
 	}
 	h = strings.TrimSuffix(h, ".")
 	for i := 0; i < len(h); i++ {

@@ -1030,3 +1030,96 @@ func TestShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInvocationReuse runs requests one after another on one route, so that
+// the invoker's pooled state is reused: headers, status and trailers of one
+// response must not leak into the next, and a request that timed out must
+// not disturb the ones after it.
+func TestInvocationReuse(t *testing.T) {
+	clk := fakeclock.New(t0)
+	gw := newGateway(t, WithClock(clk))
+	release := make(chan struct{})
+	api := NewAPI("reuse", HTTP)
+	api.HandleFunc("GET /r/{n}", func(w http.ResponseWriter, r *http.Request) {
+		switch r.PathValue("n") {
+		case "1":
+			w.Header().Set("X-First", "yes")
+			w.Header().Set("Trailer", "X-Sum")
+			w.WriteHeader(201)
+			io.WriteString(w, "one")
+			w.Header().Set("X-Sum", "abc")
+		case "hang":
+			<-r.Context().Done()
+			<-release
+		default:
+			io.WriteString(w, "other")
+		}
+	})
+	api.Routes[0].Timeout = time.Second
+	mustDeploy(t, gw, api, StageConfig{Name: "prod"})
+
+	srv := httptest.NewServer(gw)
+	defer srv.Close()
+	get := func(n string) *http.Response {
+		t.Helper()
+		res, err := srv.Client().Get(srv.URL + "/prod/r/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res
+	}
+	res := get("1")
+	if res.StatusCode != 201 || res.Header.Get("X-First") != "yes" || res.Trailer.Get("X-Sum") != "abc" {
+		t.Errorf("first: %d %v trailer %v", res.StatusCode, res.Header, res.Trailer)
+	}
+	for range 3 {
+		res := get("2")
+		if res.StatusCode != 200 || res.Header.Get("X-First") != "" || len(res.Trailer) != 0 {
+			t.Errorf("later request sees an earlier one's response: %d %v trailer %v", res.StatusCode, res.Header, res.Trailer)
+		}
+	}
+
+	done := make(chan *http.Response)
+	go func() {
+		r, err := srv.Client().Get(srv.URL + "/prod/r/hang")
+		if err != nil {
+			t.Error(err)
+			close(done)
+			return
+		}
+		r.Body.Close()
+		done <- r
+	}()
+	if !clk.WaitForTimers(clk.Timers()+1, 5*time.Second) {
+		t.Fatal("the integration timeout was never armed")
+	}
+	clk.Advance(time.Second)
+	if res := <-done; res == nil || res.StatusCode != 504 {
+		t.Fatalf("hanging integration: %v, want 504", res)
+	}
+	close(release)
+	for range 3 {
+		if res := get("3"); res.StatusCode != 200 || res.Header.Get("Connection") == "close" {
+			t.Errorf("after a timeout: %d %v", res.StatusCode, res.Header)
+		}
+	}
+}
+
+func TestHostOnly(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"api.example.com", "api.example.com"},
+		{"API.Example.com:8443", "api.example.com"},
+		{"api.example.com.", "api.example.com"},
+		{"127.0.0.1:80", "127.0.0.1"},
+		{"[::1]:8080", "::1"},
+		{"[::1]", "[::1]"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := hostOnly(tt.in); got != tt.want {
+			t.Errorf("hostOnly(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -24,57 +24,76 @@ var ErrIntegrationTimeout = fmt.Errorf("portico: integration timed out: %w", con
 // the request's goroutine behind a guarded writer; when the timeout fires
 // first, a timer callback takes the response back, answers 504
 // INTEGRATION_TIMEOUT and flushes it, so the client has its answer even if
-// the handler ignores its context, and cancels the handler's context with
+// the handler ignores its context, and cancels the request's context with
 // [ErrIntegrationTimeout]. A panic is answered with 502 INTEGRATION_FAILURE
 // instead of killing the process.
+//
+// The request's context is the gateway's, which the gateway made
+// cancellable (reqctx's SetCancel), so the invoker derives no context and
+// copies no request. The per-request state (guarded writer, timer, the
+// snapshot the timeout answer renders from) is pooled; an invocation that
+// timed out or was hijacked is left to the garbage collector, since a late
+// integration or the timer may still hold it.
 type invoker struct {
 	h       http.Handler
 	timeout time.Duration
 	clock   clock.Clock
 	logger  *slog.Logger
+	pool    sync.Pool // of *invocation
+}
+
+// invocation is one call of an integration.
+type invocation struct {
+	iv    *invoker
+	g     guardedWriter
+	w     http.ResponseWriter
+	r     *http.Request
+	rc    *reqctx.Context
+	own   context.CancelCauseFunc // the invoker's own context, when r has no reqctx
+	start time.Time
+	timer clock.Timer
+	fire  func()
+	// Written by the timeout path under g.mu and read by the request
+	// goroutine once the integration has returned: the request context as
+	// the integration started (with the timeout error recorded in it) and
+	// the latency at the timeout.
+	snap    reqctx.Context
+	latency time.Duration
 }
 
 func (iv *invoker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rc := reqctx.From(r.Context())
-	ctx, cancel := context.WithCancelCause(r.Context())
-	defer cancel(context.Canceled)
-
-	// The integration gets its own copy of the request context, merged back
-	// once it returns, so that the timeout path and a late integration
-	// never write the same one.
-	var irc *reqctx.Context
-	if rc != nil {
-		cp := *rc
-		irc = &cp
-		ctx = reqctx.With(ctx, irc)
+	inv, _ := iv.pool.Get().(*invocation)
+	if inv == nil {
+		inv = &invocation{iv: iv}
+		inv.fire = inv.onTimeout
+		inv.g.h = make(http.Header)
 	}
-	g := &guardedWriter{w: w, h: make(http.Header)}
-	start := iv.clock.Now()
-	timer := iv.clock.AfterFunc(iv.timeout, func() {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		if g.finished || g.hijacked {
-			return
-		}
-		g.timedOut = true
-		cancel(ErrIntegrationTimeout)
-		if g.wrote {
-			return // the request goroutine aborts the response when the handler returns
-		}
-		if rc != nil {
-			rc.IntegrationLatency = iv.clock.Now().Sub(start)
-		}
-		w.Header().Set("Connection", "close")
-		reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationTimeout, fmt.Errorf("no response within %v", iv.timeout)))
-		_ = http.NewResponseController(w).Flush()
-	})
-	panicked, stack := iv.run(g, r.WithContext(ctx))
-	timer.Stop()
+	inv.g.w = w
+	inv.w, inv.r = w, r
+	inv.rc = reqctx.From(r.Context())
+	if inv.rc == nil {
+		ctx, cancel := context.WithCancelCause(r.Context())
+		defer cancel(context.Canceled)
+		r = r.WithContext(ctx)
+		inv.r, inv.own = r, cancel
+	} else {
+		inv.snap = *inv.rc
+	}
+	inv.start = iv.clock.Now()
+	if inv.timer == nil {
+		inv.timer = iv.clock.AfterFunc(iv.timeout, inv.fire)
+	} else {
+		inv.timer.Reset(iv.timeout)
+	}
+	panicked, stack := iv.run(&inv.g, r)
+	stopped := inv.timer.Stop()
 
+	g := &inv.g
 	g.mu.Lock()
 	g.finished = true
-	timedOut, wrote := g.timedOut, g.wrote
+	timedOut, wrote, hijacked, status := g.timedOut, g.wrote, g.hijacked, g.status
 	g.mu.Unlock()
+	rc := inv.rc
 	if panicked != nil && panicked != http.ErrAbortHandler {
 		reqID := ""
 		if rc != nil {
@@ -83,18 +102,23 @@ func (iv *invoker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		iv.logger.Error("portico: integration panicked", "requestId", reqID, "panic", fmt.Sprint(panicked), "stack", string(stack))
 	}
 	if timedOut {
+		if rc != nil && !wrote {
+			rc.IntegrationLatency = inv.latency
+			rc.Error = inv.snap.Error
+		}
 		if wrote {
 			panic(http.ErrAbortHandler) // part of the response went out: don't let it pass for a whole one
 		}
 		return
 	}
 	if rc != nil {
-		rc.IntegrationLatency = iv.clock.Now().Sub(start)
-		rc.IntegrationStatus = irc.IntegrationStatus
+		rc.IntegrationLatency = iv.clock.Now().Sub(inv.start)
 		if rc.IntegrationStatus == 0 {
-			rc.IntegrationStatus = g.status
+			rc.IntegrationStatus = status
 		}
-		rc.Error = irc.Error
+	}
+	if stopped && !hijacked {
+		inv.release()
 	}
 	switch {
 	case panicked == nil:
@@ -103,6 +127,48 @@ func (iv *invoker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationFailure, fmt.Errorf("integration panicked: %v", panicked)))
 	}
+}
+
+// onTimeout is the timer callback: it takes the response back from the
+// integration and answers 504, unless the integration has finished, taken
+// the connection or already started its response.
+func (inv *invocation) onTimeout() {
+	g := &inv.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.finished || g.hijacked {
+		return
+	}
+	g.timedOut = true
+	if inv.own != nil {
+		inv.own(ErrIntegrationTimeout)
+	} else {
+		inv.rc.Cancel(ErrIntegrationTimeout)
+	}
+	if g.wrote {
+		return // the request goroutine aborts the response when the handler returns
+	}
+	inv.latency = inv.iv.clock.Now().Sub(inv.start)
+	w, r := inv.w, inv.r
+	if inv.rc != nil {
+		// Render from the snapshot: the integration may still be writing
+		// the request's own context.
+		inv.snap.IntegrationLatency = inv.latency
+		r = r.WithContext(reqctx.With(r.Context(), &inv.snap))
+	}
+	w.Header().Set("Connection", "close")
+	reqctx.WriteError(w, r, reqctx.NewError(reqctx.IntegrationTimeout, fmt.Errorf("no response within %v", inv.iv.timeout)))
+	_ = http.NewResponseController(w).Flush()
+}
+
+// release returns an invocation whose integration has returned and whose
+// timer never fired to the pool.
+func (inv *invocation) release() {
+	inv.g.reset()
+	inv.w, inv.r, inv.rc, inv.own = nil, nil, nil, nil
+	inv.snap = reqctx.Context{}
+	inv.latency = 0
+	inv.iv.pool.Put(inv)
 }
 
 // run calls the integration and recovers a panic.
@@ -134,7 +200,25 @@ type guardedWriter struct {
 	finished bool
 }
 
-func (g *guardedWriter) Header() http.Header { return g.h }
+// Header returns the writer's own header map until the response has
+// started, so that the gateway's timeout answer never shares one with the
+// integration; then the real one, where trailers go.
+func (g *guardedWriter) Header() http.Header {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.wrote {
+		return g.w.Header()
+	}
+	return g.h
+}
+
+// reset readies the writer for another request.
+func (g *guardedWriter) reset() {
+	clear(g.h)
+	g.w = nil
+	g.status = 0
+	g.wrote, g.timedOut, g.hijacked, g.finished = false, false, false, false
+}
 
 func (g *guardedWriter) WriteHeader(code int) {
 	g.mu.Lock()

@@ -107,11 +107,15 @@ run() {
 	p99=$(awk '$1=="99%" {print $2}' "$OUT/$name.txt")
 	reqs=$(awk '/requests in/ {print $1}' "$OUT/$name.txt")
 	errs=$(awk '/Non-2xx|Socket errors/' "$OUT/$name.txt")
-	[ -z "$errs" ] || echo "bench: $name: $errs" >&2
+	if [ -n "$errs" ]; then
+		echo "bench: $name: $errs" >&2
+		echo "$name" >>"$OUT/failed.txt"
+	fi
 	echo "$name $rps $p50 $p99 $reqs $((after - before))" >>"$OUT/summary.txt"
 }
 
 : >"$OUT/summary.txt"
+: >"$OUT/failed.txt"
 for i in "${!names[@]}"; do
 	"${LOAD[@]}" wrk -t1 -c"$CONNS" -d2s "${urls[$i]}" >/dev/null
 done
@@ -146,3 +150,7 @@ END {
 	}
 }
 ' "$OUT/summary.txt"
+if [ -s "$OUT/failed.txt" ]; then
+	echo "bench: some answers were errors, so these figures do not measure proxying: $(sort -u "$OUT/failed.txt" | tr '\n' ' ')" >&2
+	exit 1
+fi

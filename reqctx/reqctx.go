@@ -102,6 +102,23 @@ type Context struct {
 	AuthorizerLatency time.Duration
 
 	errorWriter ErrorWriter
+	cancel      context.CancelCauseFunc
+}
+
+// SetCancel records the function that cancels the request's context (the
+// one this Context travels in) with a cause. The gateway sets it, so that
+// its integration timeout can end the request's context without deriving
+// a new one for every request.
+func (c *Context) SetCancel(f context.CancelCauseFunc) { c.cancel = f }
+
+// Cancel cancels the request's context with cause and reports true, or
+// reports false when no cancel function was set ([Context.SetCancel]).
+func (c *Context) Cancel(cause error) bool {
+	if c.cancel == nil {
+		return false
+	}
+	c.cancel(cause)
+	return true
 }
 
 // Identity is $context.identity.

@@ -111,3 +111,19 @@ func TestWriteError(t *testing.T) {
 		}
 	})
 }
+
+func TestCancel(t *testing.T) {
+	var c Context
+	if c.Cancel(errors.New("x")) {
+		t.Error("Cancel without SetCancel reported true")
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	c.SetCancel(cancel)
+	cause := errors.New("enough")
+	if !c.Cancel(cause) {
+		t.Error("Cancel after SetCancel reported false")
+	}
+	if got := context.Cause(ctx); got != cause {
+		t.Errorf("cause = %v, want %v", got, cause)
+	}
+}
