@@ -21,8 +21,8 @@ type APITransform struct {
 	// models a route uses are compiled, at deploy; a bad one fails the
 	// deploy naming the route.
 	Models map[string]json.RawMessage
-	// CompressResponses turns on response compression (gzip or deflate,
-	// per Accept-Encoding) for responses of at least
+	// CompressResponses turns on response compression (zstd, br, gzip or
+	// deflate, per Accept-Encoding) for responses of at least
 	// MinimumCompressionSize bytes (0–10,485,760; 0 compresses all).
 	CompressResponses      bool
 	MinimumCompressionSize int

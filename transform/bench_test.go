@@ -142,11 +142,15 @@ func BenchmarkCompress(b *testing.B) {
 	mw, _ := Compress(1024)
 	body := []byte(strings.Repeat("portico ", 1024))
 	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) }))
-	r := httptest.NewRequest("GET", "/", nil)
-	r.Header.Set("Accept-Encoding", "gzip")
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		h.ServeHTTP(httptest.NewRecorder(), r)
+	for _, enc := range []string{"gzip", "deflate", "br", "zstd"} {
+		b.Run(enc, func(b *testing.B) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Accept-Encoding", enc)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(httptest.NewRecorder(), r)
+			}
+		})
 	}
 }

@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 )
 
 // MaxCompressionSize is the largest minimum compression size the model
@@ -19,9 +22,9 @@ import (
 const MaxCompressionSize = 10 << 20
 
 // Compress returns middleware that compresses responses of at least
-// minSize bytes (0 compresses all) with gzip or deflate, whichever the
-// request's Accept-Encoding prefers (gzip on a tie; q=0 refuses an
-// encoding). Responses that already have a Content-Encoding, HEAD
+// minSize bytes (0 compresses all) with zstd, br (brotli), gzip or
+// deflate, whichever the request's Accept-Encoding prefers (in that order
+// on a tie; "*" alone means gzip; q=0 refuses an encoding). Responses that already have a Content-Encoding, HEAD
 // responses, 1xx/204/304 responses and upgrades pass untouched; every
 // response gets Vary: Accept-Encoding. The response is held in memory
 // until minSize bytes are known, then streamed through the compressor.
@@ -47,8 +50,7 @@ func Compress(minSize int) (func(http.Handler) http.Handler, error) {
 	}, nil
 }
 
-// negotiate picks gzip or deflate from Accept-Encoding values; "" for
-// neither.
+// negotiate picks an encoding from Accept-Encoding values; "" for none.
 func negotiate(values []string) string {
 	best, bestQ := "", 0.0
 	star := -1.0
@@ -72,16 +74,20 @@ func negotiate(values []string) string {
 			q[name] = qv
 		}
 	}
-	for _, enc := range []string{"gzip", "deflate"} {
-		qv, ok := q[enc]
-		if !ok {
-			if star < 0 {
-				continue
-			}
-			qv = star
-		}
-		if qv > bestQ {
+	// The best explicitly accepted encoding, on a tie the one that
+	// compresses best for its cost …
+	for _, enc := range [...]string{"zstd", "br", "gzip", "deflate"} {
+		if qv, ok := q[enc]; ok && qv > bestQ {
 			best, bestQ = enc, qv
+		}
+	}
+	// … unless "*" is preferred to all of them: then the most widely
+	// understood encoding not listed.
+	if star > bestQ {
+		for _, enc := range [...]string{"gzip", "deflate", "br", "zstd"} {
+			if _, listed := q[enc]; !listed {
+				return enc
+			}
 		}
 	}
 	return best
@@ -92,7 +98,18 @@ func negotiate(values []string) string {
 type writerPools struct {
 	gzip  sync.Pool // *gzip.Writer
 	flate sync.Pool // *flate.Writer
+	br    sync.Pool // *brotli.Writer
+	zstd  sync.Pool // *zstd.Encoder
 }
+
+// brotliLevel is a middle brotli quality: about gzip's speed for smaller
+// output. zstdWindow bounds the zstd window (and an encoder's memory) well
+// under the 8 MB that HTTP's zstd content coding allows decoders to
+// require (RFC 9659).
+const (
+	brotliLevel = 5
+	zstdWindow  = 1 << 20
+)
 
 // compressWriter holds the start of a response until it knows whether to
 // compress it.
@@ -188,6 +205,28 @@ func (c *compressWriter) startCompressing() {
 			zw.Reset(c.w)
 		}
 		c.zw = zw
+	case "br":
+		zw, _ := c.pools.br.Get().(*brotli.Writer)
+		if zw == nil {
+			zw = brotli.NewWriterLevel(c.w, brotliLevel)
+		} else {
+			zw.Reset(c.w)
+		}
+		c.zw = zw
+	case "zstd":
+		zw, _ := c.pools.zstd.Get().(*zstd.Encoder)
+		if zw == nil {
+			var err error
+			// One goroutine-free encoder per response.
+			zw, err = zstd.NewWriter(c.w, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(zstdWindow), zstd.WithLowerEncoderMem(true))
+			if err != nil {
+				c.err = err
+				return
+			}
+		} else {
+			zw.Reset(c.w)
+		}
+		c.zw = zw
 	default:
 		zw, _ := c.pools.flate.Get().(*flate.Writer)
 		if zw == nil {
@@ -220,6 +259,10 @@ func (c *compressWriter) close() {
 		c.pools.gzip.Put(zw)
 	case *flate.Writer:
 		c.pools.flate.Put(zw)
+	case *brotli.Writer:
+		c.pools.br.Put(zw)
+	case *zstd.Encoder:
+		c.pools.zstd.Put(zw)
 	}
 	c.zw = nil
 }

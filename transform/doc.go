@@ -78,7 +78,8 @@
 // media types ([WithBinaryMediaTypes]) decide which payloads are binary:
 // templates see them base64-encoded, and CONVERT_TO_TEXT / CONVERT_TO_BINARY
 // convert between the two forms. [Compress] compresses responses above a
-// minimum size with gzip or deflate per Accept-Encoding.
+// minimum size with zstd, br, gzip or deflate per Accept-Encoding; bodies
+// that templates read are decoded from any of them.
 //
 // Header values produced by mappings and template overrides that hold CR,
 // LF or NUL are refused, never sent: a mapped value cannot inject a header.

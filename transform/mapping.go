@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 	"github.com/portico-gw/portico/reqctx"
 )
 
@@ -660,7 +662,7 @@ func base64Decode(b []byte) ([]byte, error) {
 	return out[:n], nil
 }
 
-// decodeBody undoes a gzip or deflate Content-Encoding, so that templates
+// decodeBody undoes a gzip, deflate, br or zstd Content-Encoding, so that templates
 // and mappings see the payload; the result is bounded by max.
 func decodeBody(encoding string, body []byte, max int64) ([]byte, bool, error) {
 	var zr io.Reader
@@ -675,6 +677,18 @@ func decodeBody(encoding string, body []byte, max int64) ([]byte, bool, error) {
 		zr = gr
 	case "deflate":
 		zr = flate.NewReader(bytes.NewReader(body))
+	case "br":
+		zr = brotli.NewReader(bytes.NewReader(body))
+	case "zstd":
+		// Streaming: memory is bounded by the window (at most 8 MB, as
+		// RFC 9659 lets HTTP decoders require), the output by max below.
+		zd, err := zstd.NewReader(bytes.NewReader(body), zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderMaxWindow(8<<20))
+		if err != nil {
+			return nil, false, reqctx.NewError(reqctx.BadRequestBody, fmt.Errorf("zstd body: %w", err))
+		}
+		defer zd.Close()
+		zr = zd
 	default:
 		return nil, false, reqctx.NewError(reqctx.UnsupportedMediaType, fmt.Errorf("Content-Encoding %q is not supported", encoding))
 	}

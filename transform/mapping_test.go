@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 	"github.com/portico-gw/portico/reqctx"
 )
 
@@ -223,6 +226,10 @@ func TestRequestTemplates(t *testing.T) {
 			ct: "application/json", body: `{}`, want: `ok`, header: map[string]string{"X-A": "1"}, query: map[string]string{"page": "3"}},
 		{name: "gzip body decoded first", m: Mapping{RequestTemplates: map[string]string{"application/json": `$input.path('$.name')`}},
 			ct: "application/json", body: `{"name":"Zip"}`, enc: "gzip", want: `Zip`},
+		{name: "br body decoded first", m: Mapping{RequestTemplates: map[string]string{"application/json": `$input.path('$.name')`}},
+			ct: "application/json", body: `{"name":"Bro"}`, enc: "br", want: `Bro`},
+		{name: "zstd body decoded first", m: Mapping{RequestTemplates: map[string]string{"application/json": `$input.path('$.name')`}},
+			ct: "application/json", body: `{"name":"Zed"}`, enc: "zstd", want: `Zed`},
 		{name: "binary seen as base64 by templates", m: Mapping{RequestTemplates: map[string]string{"image/png": `{"data":"$input.body"}`}},
 			ct: "image/png", body: "\x89PNG", want: `{"data":"iVBORw=="}`},
 		{name: "CONVERT_TO_TEXT", m: Mapping{ContentHandling: ConvertToText},
@@ -232,14 +239,7 @@ func TestRequestTemplates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body := tt.body
-			if tt.enc == "gzip" {
-				var b bytes.Buffer
-				zw := gzip.NewWriter(&b)
-				_, _ = zw.Write([]byte(body))
-				_ = zw.Close()
-				body = b.String()
-			}
+			body := encode(t, tt.enc, tt.body)
 			r := newRequest("POST", "/pets/7", tt.ct, body)
 			if tt.enc != "" {
 				r.Header.Set("Content-Encoding", tt.enc)
@@ -447,5 +447,46 @@ func TestGatewayErrorsPassThrough(t *testing.T) {
 	<-done
 	if strings.Contains(w.Body.String(), "late") || strings.Contains(w.Body.String(), "mapped") {
 		t.Errorf("body = %s, want the gateway error alone", w.Body)
+	}
+}
+
+// encode compresses body with a Content-Encoding ("" leaves it as it is).
+func encode(t *testing.T, enc, body string) string {
+	t.Helper()
+	var b bytes.Buffer
+	var zw io.WriteCloser
+	switch enc {
+	case "":
+		return body
+	case "gzip":
+		zw = gzip.NewWriter(&b)
+	case "br":
+		zw = brotli.NewWriter(&b)
+	case "zstd":
+		var err error
+		if zw, err = zstd.NewWriter(&b, zstd.WithEncoderConcurrency(1)); err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatalf("encode: unknown encoding %q", enc)
+	}
+	_, _ = zw.Write([]byte(body))
+	_ = zw.Close()
+	return b.String()
+}
+
+// TestDecodeBodyLimit checks that a small compressed body that expands
+// past the limit is refused, whatever its encoding.
+func TestDecodeBodyLimit(t *testing.T) {
+	big := strings.Repeat("a", 1<<20)
+	for _, enc := range []string{"gzip", "br", "zstd"} {
+		_, _, err := decodeBody(enc, []byte(encode(t, enc, big)), 1000)
+		var e *reqctx.Error
+		if !errors.As(err, &e) || e.Type != reqctx.RequestTooLarge {
+			t.Errorf("%s bomb: %v, want REQUEST_TOO_LARGE", enc, err)
+		}
+	}
+	if _, _, err := decodeBody("zstd", []byte("not zstd"), 1000); err == nil {
+		t.Error("corrupt zstd body decoded")
 	}
 }
