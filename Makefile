@@ -24,7 +24,9 @@ FUZZ_TARGETS ?= \
 	./transform:FuzzTemplateVTL \
 	./transform:FuzzGoTemplate \
 	./transform:FuzzParameterMapping \
-	./transform:FuzzCompileModels
+	./transform:FuzzCompileModels \
+	./websocket:FuzzSelectionExpression \
+	./websocket:FuzzConnectionsPath
 
 .PHONY: test fmt-check vet staticcheck race fuzz bench quickstart
 
