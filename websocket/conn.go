@@ -59,9 +59,9 @@ type conn struct {
 // Accept serves a WebSocket upgrade request with app. It runs the $connect
 // route first: a status of 300 or more (or an integration failure) is the
 // answer and the connection is refused without an upgrade. Otherwise it
-// upgrades, registers the connection and serves its messages until it
-// closes, then runs $disconnect exactly once; so Accept returns when the
-// connection has ended.
+// upgrades, registers the connection and returns: the connection is served
+// on a goroutine of its own until it closes, then $disconnect runs exactly
+// once. [Server.Close] waits for those goroutines.
 //
 // Integrations get a POST whose body is the message (the $connect route:
 // the upgrade request itself, with its headers and query), the [Event] in
@@ -82,7 +82,12 @@ func (s *Server) Accept(w http.ResponseWriter, r *http.Request, app *App) {
 		writeError(w, r, reqctx.ServiceUnavailable, "", ErrClosed)
 		return
 	}
-	defer s.handlers.Done()
+	served := false // once true, c.serve owns the handlers count
+	defer func() {
+		if !served {
+			s.handlers.Done()
+		}
+	}()
 	if app == nil {
 		writeError(w, r, reqctx.APIConfigurationError, "", errors.New("websocket: Accept: nil App"))
 		return
@@ -156,6 +161,16 @@ func (s *Server) Accept(w http.ResponseWriter, r *http.Request, app *App) {
 			s.registered(c.info.ID)
 		}
 	}
+	// The connection is served on a goroutine of its own, so that the
+	// handler's goroutine, its deep stack and the request go away.
+	served = true
+	go c.serve()
+}
+
+// serve runs the connection until it ends, then $disconnect, exactly once.
+func (c *conn) serve() {
+	s, app, ws := c.s, c.app, c.ws
+	defer s.handlers.Done()
 	c.startTimers()
 	code, reason := c.readLoop()
 	c.stopTimers()
@@ -163,7 +178,7 @@ func (s *Server) Accept(w http.ResponseWriter, r *http.Request, app *App) {
 	s.mu.Lock()
 	delete(s.conns, c.info.ID)
 	s.mu.Unlock()
-	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	if err := s.reg.Unregister(ctx, c.info.ID); err != nil {
 		s.logger.Error("portico: websocket registry unregister failed", "connectionId", c.info.ID, "err", err)
 	}

@@ -11,6 +11,12 @@ import (
 	"sync/atomic"
 )
 
+// The buffer sizes of a connection.
+const (
+	readBufferSize  = 1 << 10
+	writeBufferSize = 2 << 10
+)
+
 // errFrameTooBig is what the connection's reader returns once a client
 // frame over the limit is announced.
 var errFrameTooBig = errors.New("websocket: frame too big")
@@ -34,8 +40,9 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	pre := bytes.Clone(buffered)
 	_, _ = brw.Reader.Discard(len(buffered))
 	h.fc = &frameConn{Conn: nc, r: io.MultiReader(bytes.NewReader(pre), nc), max: h.maxFrame}
-	brw.Reader.Reset(h.fc)
-	return h.fc, brw, nil
+	// Smaller buffers than net/http's 4 KB each: an idle connection holds
+	// them, and reads and writes larger than a buffer bypass it.
+	return h.fc, bufio.NewReadWriter(bufio.NewReaderSize(h.fc, readBufferSize), bufio.NewWriterSize(nc, writeBufferSize)), nil
 }
 
 func (h *hijackWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
