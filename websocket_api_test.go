@@ -219,3 +219,59 @@ func TestWebSocketDeployErrors(t *testing.T) {
 		t.Error("SetWebSocketSettings accepted a bad expression")
 	}
 }
+
+// TestWebSocketConnectAPIKey: an API key required on $connect is checked on
+// the upgrade only; later messages need none.
+func TestWebSocketConnectAPIKey(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	store := auth.NewMemoryKeyStore()
+	keys, err := auth.NewKeys(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keys.Import(ctx, "demo", "demoKey0123456789abcdefXYZ"); err != nil {
+		t.Fatal(err)
+	}
+	gw, err := portico.New(portico.WithAPIKeys(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := portico.NewAPI("keyed", portico.WebSocket)
+	api.AddRoute(portico.Route{Path: "$connect", Integration: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), Auth: portico.RouteAuth{APIKeyRequired: true}})
+	api.Handle("$default", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "key id "+reqctx.From(r.Context()).APIKeyID)
+	}))
+	if err := gw.SetWebSocketSettings("keyed", portico.WebSocketSettings{RouteResponses: []string{"$default"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gw.Deploy(api, portico.StageConfig{Name: "prod"}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(gw)
+	defer ts.Close()
+	defer gw.Shutdown(context.Background())
+
+	for _, key := range []string{"", "wrong"} {
+		h := http.Header{}
+		if key != "" {
+			h.Set("X-Api-Key", key)
+		}
+		_, resp, err := cws.Dial(ctx, wsURL(ts, "/prod"), &cws.DialOptions{HTTPHeader: h})
+		if err == nil || resp == nil || resp.StatusCode != 403 {
+			t.Errorf("Dial with key %q = %v, %v; want 403", key, resp, err)
+		}
+	}
+	c, _, err := cws.Dial(ctx, wsURL(ts, "/prod"), &cws.DialOptions{HTTPHeader: http.Header{"X-Api-Key": {"demoKey0123456789abcdefXYZ"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if err := c.Write(ctx, cws.MessageText, []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := c.Read(ctx); err != nil || !strings.HasPrefix(string(b), "key id ") || len(b) == len("key id ") {
+		t.Errorf("reply = %q, %v; want the key id of $connect", b, err)
+	}
+	_ = c.Close(cws.StatusNormalClosure, "")
+}
