@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	cws "github.com/coder/websocket"
 	"github.com/portico-gw/portico"
 	"github.com/portico-gw/portico/auth"
+	"github.com/portico-gw/portico/integration"
 	"github.com/portico-gw/portico/porticotest"
 	"github.com/portico-gw/portico/reqctx"
 	"github.com/portico-gw/portico/websocket"
@@ -274,4 +276,72 @@ func TestWebSocketConnectAPIKey(t *testing.T) {
 		t.Errorf("reply = %q, %v; want the key id of $connect", b, err)
 	}
 	_ = c.Close(cws.StatusNormalClosure, "")
+}
+
+// TestWebSocketConnectionsScopedToStage: @connections of one API stage does
+// not reach the connections of another on the same gateway, and earlier
+// integrations (a payload 1.0 function, a mock) serve WebSocket routes.
+func TestWebSocketConnectionsScopedToStage(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	creds, _ := auth.NewStaticCredentials(auth.Credential{AccessKeyID: "AKIDADMIN", SecretAccessKey: "admin-secret", AccountID: "000000000000"})
+	gw, err := portico.New(portico.WithCredentials(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(gw)
+	defer ts.Close()
+	defer gw.Shutdown(context.Background())
+	for _, d := range []struct{ name, stage string }{{"one", "prod"}, {"two", "dev"}} {
+		api := portico.NewAPI(d.name, portico.WebSocket)
+		api.Handle("id", integration.Function(func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+			return events.APIGatewayProxyResponse{StatusCode: 200, Body: websocket.EventFrom(ctx).ConnectionID}, nil
+		}))
+		api.Handle("$default", integration.Mock{Body: "mock " + d.name})
+		if err := gw.SetWebSocketSettings(d.name, portico.WebSocketSettings{RouteResponses: []string{"id", "$default"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gw.Deploy(api, portico.StageConfig{Name: d.stage}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, _, err := cws.Dial(ctx, wsURL(ts, "/prod"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	say := func(msg string) string {
+		t.Helper()
+		if err := c.Write(ctx, cws.MessageText, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		_, b, err := c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got := say("anything"); got != "mock one" {
+		t.Errorf("mock route = %q", got)
+	}
+	id := say(`{"action":"id"}`)
+	post := func(stage string) int {
+		r, _ := http.NewRequestWithContext(ctx, "POST", ts.URL+"/"+stage+"/%40connections/"+url.PathEscape(id), strings.NewReader("hi"))
+		porticotest.SignRequest(t, r, porticotest.SigV4Credentials{AccessKeyID: "AKIDADMIN", SecretAccessKey: "admin-secret"}, "us-east-1", time.Now())
+		res, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := post("dev"); code != 410 {
+		t.Errorf("POST through the other API's stage = %d, want 410", code)
+	}
+	if code := post("prod"); code != 200 {
+		t.Errorf("POST through the connection's stage = %d, want 200", code)
+	}
+	if _, b, err := c.Read(ctx); err != nil || string(b) != "hi" {
+		t.Errorf("Read = %q, %v", b, err)
+	}
 }

@@ -314,6 +314,12 @@ func (c *conn) closeWith(code StatusCode, reason string) {
 	_ = c.ws.Close(code, reason)
 }
 
+// closeAsync starts closing the connection without waiting for the close
+// handshake; the connection waits for it before it ends.
+func (c *conn) closeAsync(code StatusCode, reason string) {
+	go c.callback(func() { c.closeWith(code, reason) })()
+}
+
 // callback wraps a timer callback so that the connection waits for it.
 func (c *conn) callback(f func()) func() {
 	return func() {

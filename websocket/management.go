@@ -80,8 +80,14 @@ const isoMillis = "2006-01-02T15:04:05.000Z"
 // (PostToConnection: the body is the message; 200), GET (GetConnection:
 // JSON; 200) and DELETE (DeleteConnection; 204). A gone connection answers
 // 410 GoneException, a body over the limit 413, another method 405; the
-// errors carry the x-amzn-ErrorType header the AWS SDKs read.
+// errors carry the x-amzn-ErrorType header the AWS SDKs read. When r's
+// reqctx.Context names an API id and stage (as behind a gateway), only the
+// connections made to that API stage are visible: others are 410.
 func (s *Server) ServeConnection(w http.ResponseWriter, r *http.Request, id string) {
+	var sc scope
+	if rc := reqctx.From(r.Context()); rc != nil && rc.APIID != "" {
+		sc = scope{apiID: rc.APIID, stage: rc.Stage}
+	}
 	var err error
 	switch r.Method {
 	case http.MethodPost:
@@ -96,13 +102,13 @@ func (s *Server) ServeConnection(w http.ResponseWriter, r *http.Request, id stri
 			}
 		} else if int64(len(body)) > s.maxPost {
 			err = ErrTooLarge
-		} else if err = s.Post(r.Context(), id, body); err == nil {
+		} else if err = s.post(r.Context(), id, body, sc); err == nil {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
 	case http.MethodGet:
 		var info ConnectionInfo
-		if info, err = s.Get(r.Context(), id); err == nil {
+		if _, info, err = s.find(r.Context(), id, sc); err == nil {
 			b, _ := json.Marshal(connectionJSON{
 				ConnectedAt:  info.ConnectedAt.UTC().Format(isoMillis),
 				Identity:     identityJSON{SourceIP: info.SourceIP, UserAgent: info.UserAgent},
@@ -113,7 +119,7 @@ func (s *Server) ServeConnection(w http.ResponseWriter, r *http.Request, id stri
 			return
 		}
 	case http.MethodDelete:
-		if err = s.Disconnect(r.Context(), id); err == nil {
+		if err = s.disconnect(r.Context(), id, sc); err == nil {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}

@@ -174,7 +174,7 @@ func (s *Server) handleCommand(cmd Command) {
 	case OpPost:
 		_ = c.write(context.Background(), cmd.Data)
 	case OpDelete:
-		c.closeWith(StatusNormalClosure, "Connection deleted")
+		c.closeAsync(StatusNormalClosure, "Connection deleted")
 	}
 }
 
@@ -203,23 +203,51 @@ func (s *Server) ConnectionIDs() []string {
 	return ids
 }
 
+// scope restricts @connections calls to the connections of one API stage;
+// the zero value allows every connection.
+type scope struct{ apiID, stage string }
+
+func (sc scope) allows(info ConnectionInfo) bool {
+	return sc.apiID == "" || info.APIID == sc.apiID && info.Stage == sc.stage
+}
+
+// find returns the connection when this server holds it, else its record
+// in the registry; [ErrGone] when it is unknown, dead, or outside sc.
+func (s *Server) find(ctx context.Context, id string, sc scope) (*conn, ConnectionInfo, error) {
+	if c := s.local(id); c != nil {
+		if !sc.allows(c.info) {
+			return nil, ConnectionInfo{}, ErrGone
+		}
+		return c, c.infoNow(), nil
+	}
+	info, err := s.reg.Lookup(ctx, id, s.clock.Now())
+	if err != nil {
+		return nil, ConnectionInfo{}, err
+	}
+	if info.Instance == s.instance || !sc.allows(info) {
+		return nil, ConnectionInfo{}, ErrGone // a stale record of ours, or another API's
+	}
+	return nil, info, nil
+}
+
 // Post sends data to a connection as one message (text when it is valid
 // UTF-8, else binary), wherever it is held. It returns [ErrGone] for a
 // connection that does not exist (any more), [ErrTooLarge] for data over
 // the limit, or the registry's error.
 func (s *Server) Post(ctx context.Context, id string, data []byte) error {
+	return s.post(ctx, id, data, scope{})
+}
+
+func (s *Server) post(ctx context.Context, id string, data []byte, sc scope) error {
 	if int64(len(data)) > s.maxPost {
 		return ErrTooLarge
 	}
-	if c := s.local(id); c != nil {
-		return c.write(ctx, data)
-	}
-	info, err := s.reg.Lookup(ctx, id, s.clock.Now())
+	c, info, err := s.find(ctx, id, sc)
 	if err != nil {
 		return err
 	}
-	if info.Instance == s.instance {
-		return ErrGone // a stale record of ours
+	if c != nil {
+		return c.write(ctx, data)
 	}
 	return s.reg.Deliver(ctx, info.Instance, Command{Op: OpPost, ConnectionID: id, Data: data})
 }
@@ -228,30 +256,25 @@ func (s *Server) Post(ctx context.Context, id string, data []byte) error {
 // LastActiveAt is exact; for one held by another instance it is what the
 // registry has, updated at most once a minute.
 func (s *Server) Get(ctx context.Context, id string) (ConnectionInfo, error) {
-	if c := s.local(id); c != nil {
-		return c.infoNow(), nil
-	}
-	info, err := s.reg.Lookup(ctx, id, s.clock.Now())
-	if err == nil && info.Instance == s.instance {
-		return ConnectionInfo{}, ErrGone
-	}
+	_, info, err := s.find(ctx, id, scope{})
 	return info, err
 }
 
 // Disconnect closes a connection (close code 1000) wherever it is held;
 // its $disconnect route runs. It returns [ErrGone] for an unknown
-// connection.
+// connection, without waiting for the close handshake.
 func (s *Server) Disconnect(ctx context.Context, id string) error {
-	if c := s.local(id); c != nil {
-		go c.closeWith(StatusNormalClosure, "Connection deleted")
-		return nil
-	}
-	info, err := s.reg.Lookup(ctx, id, s.clock.Now())
+	return s.disconnect(ctx, id, scope{})
+}
+
+func (s *Server) disconnect(ctx context.Context, id string, sc scope) error {
+	c, info, err := s.find(ctx, id, sc)
 	if err != nil {
 		return err
 	}
-	if info.Instance == s.instance {
-		return ErrGone
+	if c != nil {
+		c.closeAsync(StatusNormalClosure, "Connection deleted")
+		return nil
 	}
 	return s.reg.Deliver(ctx, info.Instance, Command{Op: OpDelete, ConnectionID: id})
 }
@@ -272,7 +295,7 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		go c.closeWith(StatusGoingAway, "Server shutting down")
+		c.closeAsync(StatusGoingAway, "Server shutting down")
 	}
 	done := make(chan struct{})
 	go func() {

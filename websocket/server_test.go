@@ -22,7 +22,8 @@ func TestRouteSelection(t *testing.T) {
 		name   string
 		routes []Route
 		send   string
-		want   string // reply; "" expects the message field of a JSON reply in wantMsg
+		binary bool
+		want   string // reply; "" expects the message field of a JSON reply in wantMs
 		wantMs string
 	}{
 		{name: "selected route", routes: []Route{{Key: "echo", Integration: echo("echo:"), RouteResponse: true}}, send: `{"action":"echo","x":1}`, want: `echo:{"action":"echo","x":1}`},
@@ -31,6 +32,7 @@ func TestRouteSelection(t *testing.T) {
 		{name: "no route and no default", routes: []Route{{Key: "echo", Integration: echo(""), RouteResponse: true}}, send: `{"action":"nope"}`, wantMs: "Forbidden"},
 		{name: "bad JSON without default", routes: []Route{{Key: "echo", Integration: echo(""), RouteResponse: true}}, send: `{{{`, wantMs: "Forbidden"},
 		{name: "special keys are not selectable", routes: []Route{{Key: RouteDefault, Integration: echo("default:"), RouteResponse: true}}, send: `{"action":"$disconnect"}`, want: `default:{"action":"$disconnect"}`},
+		{name: "binary goes to default", routes: []Route{{Key: "echo", Integration: echo("echo:"), RouteResponse: true}, {Key: RouteDefault, Integration: echo("default:"), RouteResponse: true}}, binary: true, send: `{"action":"echo"}`, want: `default:{"action":"echo"}`},
 		{name: "failing integration", routes: []Route{{Key: "boom", Integration: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") }), RouteResponse: true}}, send: `{"action":"boom"}`, wantMs: "Internal server error"},
 		{name: "5xx integration", routes: []Route{{Key: "err", Integration: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }), RouteResponse: true}}, send: `{"action":"err"}`, wantMs: "Internal server error"},
 	}
@@ -38,7 +40,11 @@ func TestRouteSelection(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, AppConfig{Routes: tt.routes})
 			c, id := e.dial(ctx)
-			if err := c.Write(ctx, cws.MessageText, []byte(tt.send)); err != nil {
+			typ := cws.MessageText
+			if tt.binary {
+				typ = cws.MessageBinary
+			}
+			if err := c.Write(ctx, typ, []byte(tt.send)); err != nil {
 				t.Fatal(err)
 			}
 			if tt.wantMs != "" {
@@ -191,22 +197,23 @@ func TestDisconnectExactlyOnce(t *testing.T) {
 	ctx := testCtx(t)
 	tests := []struct {
 		name     string
+		idle     time.Duration // 0: the default
 		end      func(e *testEnv, c *cws.Conn, id string)
 		wantCode int
 	}{
-		{"client close", func(e *testEnv, c *cws.Conn, id string) { _ = c.Close(cws.StatusNormalClosure, "bye") }, 1000},
-		{"abrupt close", func(e *testEnv, c *cws.Conn, id string) { _ = c.CloseNow() }, 1006},
-		{"server delete", func(e *testEnv, c *cws.Conn, id string) {
+		{"client close", 0, func(e *testEnv, c *cws.Conn, id string) { _ = c.Close(cws.StatusNormalClosure, "bye") }, 1000},
+		{"abrupt close", 0, func(e *testEnv, c *cws.Conn, id string) { _ = c.CloseNow() }, 1006},
+		{"server delete", 0, func(e *testEnv, c *cws.Conn, id string) {
 			go func() { _, _, _ = c.Read(ctx) }()
 			if err := e.srv.Disconnect(ctx, id); err != nil {
 				t.Errorf("Disconnect: %v", err)
 			}
 		}, 1000},
-		{"idle timeout", func(e *testEnv, c *cws.Conn, id string) {
+		{"idle timeout", 0, func(e *testEnv, c *cws.Conn, id string) {
 			go func() { _, _, _ = c.Read(ctx) }()
 			e.clk.Advance(DefaultIdleTimeout)
 		}, 1001},
-		{"maximum duration", func(e *testEnv, c *cws.Conn, id string) {
+		{"maximum duration", 24 * time.Hour, func(e *testEnv, c *cws.Conn, id string) {
 			go func() { _, _, _ = c.Read(ctx) }()
 			// Keep the connection busy so that only the duration applies.
 			for i := 0; i < 13; i++ {
@@ -219,7 +226,7 @@ func TestDisconnectExactlyOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, AppConfig{Routes: []Route{{Key: RouteDefault, Integration: echo("")}}, Limits: Limits{PingInterval: -1, IdleTimeout: 24 * time.Hour * map[bool]time.Duration{true: 1, false: 0}[tt.name == "maximum duration"]}})
+			e := newEnv(t, AppConfig{Routes: []Route{{Key: RouteDefault, Integration: echo("")}}, Limits: Limits{PingInterval: -1, IdleTimeout: tt.idle}})
 			c, id := e.dial(ctx)
 			if !e.clk.WaitForTimers(3, 5*time.Second) { // heartbeat, idle, duration
 				t.Fatal("connection timers never started")
