@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -159,7 +160,7 @@ func TestWebSocketAcrossGateways(t *testing.T) {
 	regA, _ := NewWebSocketRegistry(rdbA, prefix)
 	dying := &dyingRegistry{WebSocketRegistry: regA}
 	regB, _ := NewWebSocketRegistry(rdbB, prefix)
-	start := func(name string, reg websocket.Registry) *httptest.Server {
+	start := func(name string, reg websocket.Registry) (*httptest.Server, *portico.Gateway) {
 		gw, err := portico.New(portico.WithClock(clk), portico.WithCredentials(creds), portico.WithLogger(quiet),
 			portico.WithWebSocket(websocket.WithRegistry(reg), websocket.WithInstanceID(name), websocket.WithLogger(quiet)))
 		if err != nil {
@@ -182,10 +183,10 @@ func TestWebSocketAcrossGateways(t *testing.T) {
 			_ = gw.Shutdown(cctx)
 			ts.Close()
 		})
-		return ts
+		return ts, gw
 	}
-	a := start("a", dying)
-	b := start("b", regB)
+	a, _ := start("a", dying)
+	b, gwB := start("b", regB)
 
 	c, _, err := cws.Dial(ctx, "ws"+strings.TrimPrefix(a.URL, "http")+"/prod", nil)
 	if err != nil {
@@ -226,6 +227,30 @@ func TestWebSocketAcrossGateways(t *testing.T) {
 	}
 	if res := call("GET", ""); res.StatusCode != 200 {
 		t.Errorf("GET on B = %d", res.StatusCode)
+	}
+	// Many messages through B's in-process API arrive in order, none lost.
+	const n = 5000
+	srvB, err := gwB.WebSocket()
+	if err != nil {
+		t.Fatal(err)
+	}
+	posted := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := srvB.Post(ctx, id, []byte(strconv.Itoa(i))); err != nil {
+				posted <- err
+				return
+			}
+		}
+		posted <- nil
+	}()
+	for i := range n {
+		if _, got, err := c.Read(ctx); err != nil || string(got) != strconv.Itoa(i) {
+			t.Fatalf("message %d: %q, %v", i, got, err)
+		}
+	}
+	if err := <-posted; err != nil {
+		t.Fatal(err)
 	}
 
 	dying.die()

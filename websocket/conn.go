@@ -54,7 +54,14 @@ type conn struct {
 	closeReason string
 	idle, life  clock.Timer
 	ping        clock.Timer
+	queue       [][]byte // messages forwarded by other instances, in order
+	draining    bool     // a goroutine is writing the queue
 }
+
+// maxQueued bounds the messages from other instances waiting for one
+// connection: a client that falls that far behind is disconnected (1008)
+// rather than holding up the deliveries to every other connection.
+const maxQueued = 1024
 
 // Accept serves a WebSocket upgrade request with app. It runs the $connect
 // route first: a status of 300 or more (or an integration failure) is the
@@ -312,6 +319,50 @@ func (c *conn) closeWith(code StatusCode, reason string) {
 	c.closeCode, c.closeReason = code, reason
 	c.mu.Unlock()
 	_ = c.ws.Close(code, reason)
+}
+
+// enqueue writes a message forwarded by another instance, in order, on a
+// goroutine of the connection's, so that the registry's delivery loop
+// never waits for one slow client.
+func (c *conn) enqueue(data []byte) {
+	c.mu.Lock()
+	if c.ending {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.queue) >= maxQueued {
+		c.mu.Unlock()
+		c.closeAsync(StatusPolicyViolation, "Slow consumer")
+		return
+	}
+	c.queue = append(c.queue, data)
+	start := !c.draining
+	c.draining = true
+	c.mu.Unlock()
+	if start {
+		go c.callback(c.drain)()
+	}
+}
+
+func (c *conn) drain() {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.ending {
+			c.queue, c.draining = nil, false
+			c.mu.Unlock()
+			return
+		}
+		data := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+		if err := c.write(context.Background(), data); err != nil {
+			c.mu.Lock()
+			c.queue, c.draining = nil, false
+			c.mu.Unlock()
+			return
+		}
+	}
 }
 
 // closeAsync starts closing the connection without waiting for the close

@@ -172,7 +172,7 @@ func (s *Server) handleCommand(cmd Command) {
 	}
 	switch cmd.Op {
 	case OpPost:
-		_ = c.write(context.Background(), cmd.Data)
+		c.enqueue(cmd.Data)
 	case OpDelete:
 		c.closeAsync(StatusNormalClosure, "Connection deleted")
 	}
