@@ -26,7 +26,9 @@ FUZZ_TARGETS ?= \
 	./transform:FuzzParameterMapping \
 	./transform:FuzzCompileModels \
 	./websocket:FuzzSelectionExpression \
-	./websocket:FuzzConnectionsPath
+	./websocket:FuzzConnectionsPath \
+	./websocket:FuzzFrameConn \
+	./redisstore:FuzzDecodeCommand
 
 .PHONY: test fmt-check vet staticcheck race fuzz bench quickstart
 
