@@ -21,7 +21,11 @@ type Route struct {
 	// back to the client as a message. Ignored for $connect and
 	// $disconnect.
 	RouteResponse bool
-	// Timeout bounds the integration; 0 means [Limits.Timeout].
+	// Timeout bounds the integration; 0 means [Limits.Timeout]. When it
+	// passes, the integration's context is cancelled and the client gets
+	// {"message":"Internal server error",...} (on $connect: 504); an
+	// integration that ignores its context runs on, and its answer is
+	// dropped.
 	Timeout time.Duration
 }
 

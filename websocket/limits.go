@@ -34,8 +34,8 @@ type Limits struct {
 	// (default 32 KB).
 	MaxFrameBytes int64
 	// MaxMessageBytes bounds a message a client sends, all its frames
-	// together, and a message posted through @connections (default
-	// 128 KB; a larger POST gets 413).
+	// together (default 128 KB). Messages posted through @connections
+	// have the server's own limit, [WithMaxPostBytes].
 	MaxMessageBytes int64
 	// MessageRate is how many messages per second a connection may send,
 	// with bursts of MessageBurst; 0 means no limit. A message over the

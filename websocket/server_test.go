@@ -578,3 +578,35 @@ func TestNewAppErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestIntegrationTimeout(t *testing.T) {
+	ctx := testCtx(t)
+	started := make(chan struct{}, 2)
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		<-r.Context().Done()
+	})
+	e := newEnv(t, AppConfig{Routes: []Route{{Key: "slow", Integration: slow, RouteResponse: true, Timeout: 5 * time.Second}}})
+	c, _ := e.dial(ctx)
+	if err := c.Write(ctx, cws.MessageText, []byte(`{"action":"slow"}`)); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	e.clk.Advance(5 * time.Second)
+	if m := readJSON(t, ctx, c); m["message"] != "Internal server error" {
+		t.Errorf("reply = %v, want Internal server error", m)
+	}
+
+	// A $connect that times out refuses the connection with 504.
+	e2 := newEnv(t, AppConfig{Routes: []Route{{Key: RouteConnect, Integration: slow}}})
+	res := make(chan *http.Response, 1)
+	go func() {
+		_, resp, _ := cws.Dial(ctx, e2.url, nil)
+		res <- resp
+	}()
+	<-started
+	e2.clk.Advance(DefaultTimeout)
+	if resp := <-res; resp == nil || resp.StatusCode != http.StatusGatewayTimeout {
+		t.Errorf("$connect timeout: %v, want 504", resp)
+	}
+}
