@@ -487,7 +487,6 @@ func (c *conn) invoke(rt *Route, key, eventType string, base *http.Request, body
 	}
 	timeout := errors.New("websocket: integration timed out")
 	t := c.clk.AfterFunc(rt.Timeout, func() { cancel(timeout) })
-	defer t.Stop()
 	rec := &recorder{h: http.Header{}}
 	done := make(chan struct{})
 	go func() {
@@ -500,14 +499,17 @@ func (c *conn) invoke(rt *Route, key, eventType string, base *http.Request, body
 		}()
 		rt.Integration.ServeHTTP(rec, req)
 	}()
+	timedOut := false
 	select {
 	case <-done:
+		// An integration that returns because the timeout cancelled it
+		// has timed out too.
+		timedOut = !t.Stop()
 	case <-ctx.Done():
-		select {
-		case <-done:
-		default:
-			return result{err: reqctx.NewError(reqctx.IntegrationTimeout, context.Cause(ctx)), requestID: rc.RequestID}
-		}
+		timedOut = true
+	}
+	if timedOut {
+		return result{err: reqctx.NewError(reqctx.IntegrationTimeout, timeout), requestID: rc.RequestID}
 	}
 	if rec.err != nil {
 		return result{err: reqctx.NewError(reqctx.IntegrationFailure, rec.err), requestID: rc.RequestID}
