@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico-gw/portico/auth"
 	"github.com/portico-gw/portico/integration"
 	"github.com/portico-gw/portico/reqctx"
 	"github.com/portico-gw/portico/websocket"
@@ -214,18 +215,40 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request, d *Depl
 	d.ws.connect.ServeHTTP(w, r)
 }
 
+// ActionManageConnections is the action of @connections calls, which a
+// credential's policy must allow when it has one.
+const ActionManageConnections = "execute-api:ManageConnections"
+
 // serveConnections serves an @connections call after checking its SigV4
-// signature (service execute-api) against [WithCredentials]: any valid
-// credential of the store may manage connections.
+// signature (service execute-api) against [WithCredentials]. A credential
+// with no policy may manage every connection; one with a policy needs it to
+// allow execute-api:ManageConnections on
+// arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/{METHOD}/@connections/{id}.
 func (g *Gateway) serveConnections(w http.ResponseWriter, r *http.Request, id string) {
 	v, err := g.sigV4()
 	if err != nil {
 		reqctx.WriteError(w, r, reqctx.NewError(reqctx.MissingAuthenticationToken, fmt.Errorf("@connections: %w", err)))
 		return
 	}
-	if _, err := v.Verify(r); err != nil {
+	cred, err := v.Verify(r)
+	if err != nil {
 		reqctx.WriteError(w, r, err)
 		return
+	}
+	if cred.Policy != nil {
+		rc := reqctx.From(r.Context())
+		arn := auth.MethodARN(g.region(), g.opts.accountID, rc.APIID, rc.Stage, r.Method, "@connections/"+id)
+		p := &auth.Principal{Kind: auth.KindIAM, ID: cred.AccessKeyID, ARN: cred.ARN, AccountID: cred.AccountID, AccessKey: cred.AccessKeyID}
+		if cred.Policy.Evaluate(&auth.Request{Action: ActionManageConnections, Resource: arn, Principal: p, Time: g.clock.Now()}) != auth.Allow {
+			who := cred.ARN
+			if who == "" {
+				who = cred.AccessKeyID
+			}
+			e := reqctx.NewError(reqctx.AccessDenied, fmt.Errorf("@connections: %s may not %s on %s", who, ActionManageConnections, arn))
+			e.Message = "User: " + who + " is not authorized to perform: " + ActionManageConnections + " on resource: " + arn
+			reqctx.WriteError(w, r, e)
+			return
+		}
 	}
 	s, err := g.WebSocket()
 	if err != nil {

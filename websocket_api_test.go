@@ -345,3 +345,75 @@ func TestWebSocketConnectionsScopedToStage(t *testing.T) {
 		t.Errorf("Read = %q, %v", b, err)
 	}
 }
+
+// TestWebSocketConnectionsPolicy: a credential with a policy needs it to
+// allow execute-api:ManageConnections on the connection's ARN.
+func TestWebSocketConnectionsPolicy(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	allow, err := auth.ParsePolicy([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:ManageConnections","Resource":"arn:aws:execute-api:*:*:chat/prod/POST/@connections/*"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, _ := auth.NewStaticCredentials(
+		auth.Credential{AccessKeyID: "AKIDOPS", SecretAccessKey: "ops-secret", AccountID: "000000000000", ARN: "arn:aws:iam::000000000000:user/ops", Policy: allow},
+		auth.Credential{AccessKeyID: "AKIDINVOKER", SecretAccessKey: "inv-secret", AccountID: "000000000000", Policy: auth.AllowPolicy("arn:aws:execute-api:*:*:*")},
+	)
+	gw, err := portico.New(portico.WithCredentials(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(gw)
+	defer ts.Close()
+	defer gw.Shutdown(context.Background())
+	api := portico.NewAPI("chat", portico.WebSocket)
+	api.HandleFunc("$default", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, websocket.EventFrom(r.Context()).ConnectionID)
+	})
+	if err := gw.SetWebSocketSettings("chat", portico.WebSocketSettings{RouteResponses: []string{"$default"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gw.Deploy(api, portico.StageConfig{Name: "prod"}); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := cws.Dial(ctx, wsURL(ts, "/prod"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if err := c.Write(ctx, cws.MessageText, []byte("id?")); err != nil {
+		t.Fatal(err)
+	}
+	_, idb, err := c.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{string(idb)}
+	call := func(method string, who porticotest.SigV4Credentials) int {
+		r, _ := http.NewRequestWithContext(ctx, method, ts.URL+"/prod/%40connections/"+url.PathEscape(ids[0]), strings.NewReader("hi"))
+		porticotest.SignRequest(t, r, who, "us-east-1", time.Now())
+		res, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	ops := porticotest.SigV4Credentials{AccessKeyID: "AKIDOPS", SecretAccessKey: "ops-secret"}
+	invoker := porticotest.SigV4Credentials{AccessKeyID: "AKIDINVOKER", SecretAccessKey: "inv-secret"}
+	tests := []struct {
+		name   string
+		method string
+		who    porticotest.SigV4Credentials
+		want   int
+	}{
+		{"allowed POST", "POST", ops, 200},
+		{"GET not in the policy", "GET", ops, 403},
+		{"Invoke is not ManageConnections", "POST", invoker, 403},
+	}
+	for _, tt := range tests {
+		if got := call(tt.method, tt.who); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
