@@ -229,7 +229,7 @@ func TestWebSocketAcrossGateways(t *testing.T) {
 		t.Errorf("GET on B = %d", res.StatusCode)
 	}
 	// Many messages through B's in-process API arrive in order, none lost.
-	const n = 5000
+	const n = 10000
 	srvB, err := gwB.WebSocket()
 	if err != nil {
 		t.Fatal(err)
