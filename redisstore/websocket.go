@@ -155,18 +155,16 @@ func (r *WebSocketRegistry) Deliver(ctx context.Context, instance string, cmd we
 }
 
 // Listen implements [websocket.Registry]: it subscribes to the instance's
-// channel (returning once the subscription is confirmed) and calls handle
-// from one goroutine, which stop ends and waits for.
-func (r *WebSocketRegistry) Listen(instance string, handle func(websocket.Command)) (func(), error) {
+// channel (returning once the subscription is confirmed, or with setup's
+// error) and calls handle from one goroutine, which stop ends and waits
+// for.
+func (r *WebSocketRegistry) Listen(setup context.Context, instance string, handle func(websocket.Command)) (func(), error) {
 	if handle == nil {
 		return nil, errors.New("redisstore: websocket listen: nil handler")
 	}
-	ctx := context.Background()
+	ctx := context.Background() // the subscription outlives setup
 	ps := r.rdb.Subscribe(ctx, r.channel(instance))
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	_, err := ps.Receive(sctx) // the subscription confirmation
-	cancel()
-	if err != nil {
+	if _, err := ps.Receive(setup); err != nil { // the subscription confirmation
 		_ = ps.Close()
 		return nil, fmt.Errorf("redisstore: websocket listen: %w", err)
 	}

@@ -70,7 +70,7 @@ func TestWebSocketRegistry(t *testing.T) {
 		t.Errorf("Deliver with no listener = %v, want ErrGone", err)
 	}
 	got2 := make(chan websocket.Command, 100)
-	stop, err := reg.Listen("b", func(c websocket.Command) { got2 <- c })
+	stop, err := reg.Listen(ctx, "b", func(c websocket.Command) { got2 <- c })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,8 +109,8 @@ type dyingRegistry struct {
 	stop func()
 }
 
-func (d *dyingRegistry) Listen(instance string, handle func(websocket.Command)) (func(), error) {
-	stop, err := d.WebSocketRegistry.Listen(instance, handle)
+func (d *dyingRegistry) Listen(ctx context.Context, instance string, handle func(websocket.Command)) (func(), error) {
+	stop, err := d.WebSocketRegistry.Listen(ctx, instance, handle)
 	d.mu.Lock()
 	d.stop = stop
 	d.mu.Unlock()

@@ -74,8 +74,8 @@ type Registry interface {
 	Deliver(ctx context.Context, instance string, cmd Command) error
 	// Listen calls handle, one command at a time, for every command
 	// delivered to the instance, until stop is called. stop waits for a
-	// running handle to return.
-	Listen(instance string, handle func(Command)) (stop func(), err error)
+	// running handle to return. ctx bounds setting the listener up.
+	Listen(ctx context.Context, instance string, handle func(Command)) (stop func(), err error)
 }
 
 // MemoryRegistry is a [Registry] in memory, for the instances (servers,
@@ -167,7 +167,7 @@ func (m *MemoryRegistry) Deliver(_ context.Context, instance string, cmd Command
 
 // Listen implements [Registry]. A second Listen for the same instance
 // replaces the first.
-func (m *MemoryRegistry) Listen(instance string, handle func(Command)) (func(), error) {
+func (m *MemoryRegistry) Listen(_ context.Context, instance string, handle func(Command)) (func(), error) {
 	if handle == nil {
 		return nil, errors.New("websocket: Listen: nil handler")
 	}

@@ -130,7 +130,7 @@ func NewServer(opts ...Option) (*Server, error) {
 	if err := s.reg.Heartbeat(ctx, s.instance, s.clock.Now().Add(s.ttl)); err != nil {
 		return nil, fmt.Errorf("websocket: registry heartbeat: %w", err)
 	}
-	stop, err := s.reg.Listen(s.instance, s.handleCommand)
+	stop, err := s.reg.Listen(ctx, s.instance, s.handleCommand)
 	if err != nil {
 		return nil, fmt.Errorf("websocket: registry listen: %w", err)
 	}
