@@ -74,7 +74,9 @@ const maxQueued = 1024
 // the upgrade request itself, with its headers and query), the [Event] in
 // [EventFrom], and a copy of the upgrade request's reqctx.Context (so the
 // authorizer output of $connect) with a fresh request id and the route
-// key. A message that selects no route when there is no $default route
+// key. A connection's messages are served one at a time, in the order they
+// came, so replies keep that order too. A message that selects no route
+// when there is no $default route
 // gets {"message":"Forbidden",...} back; a failed integration
 // {"message":"Internal server error",...}.
 func (s *Server) Accept(w http.ResponseWriter, r *http.Request, app *App) {
