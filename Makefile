@@ -24,7 +24,11 @@ FUZZ_TARGETS ?= \
 	./transform:FuzzTemplateVTL \
 	./transform:FuzzGoTemplate \
 	./transform:FuzzParameterMapping \
-	./transform:FuzzCompileModels
+	./transform:FuzzCompileModels \
+	./websocket:FuzzSelectionExpression \
+	./websocket:FuzzConnectionsPath \
+	./websocket:FuzzFrameConn \
+	./redisstore:FuzzDecodeCommand
 
 .PHONY: test fmt-check vet staticcheck race fuzz bench quickstart
 

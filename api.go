@@ -193,9 +193,7 @@ func (a *API) validate() error {
 		return fmt.Errorf("portico: API name is empty")
 	}
 	switch a.apiType() {
-	case REST, HTTP:
-	case WebSocket:
-		return fmt.Errorf("portico: API %q: WebSocket APIs are not supported by this version of Portico", a.Name)
+	case REST, HTTP, WebSocket:
 	default:
 		return fmt.Errorf("portico: API %q: unknown type %q (want REST, HTTP or WEBSOCKET)", a.Name, a.Type)
 	}

@@ -51,6 +51,7 @@ import (
 	"github.com/portico-gw/portico/clock"
 	"github.com/portico-gw/portico/internal/router"
 	"github.com/portico-gw/portico/reqctx"
+	"github.com/portico-gw/portico/websocket"
 )
 
 // Defaults of the gateway's limits.
@@ -77,6 +78,7 @@ type options struct {
 	cache    cacheOptions
 	throttle throttleOptions
 	auth     authOptions
+	ws       []websocket.Option
 }
 
 // WithClock makes the gateway read time from c; the default is the real
@@ -133,6 +135,7 @@ type Gateway struct {
 	cache    cacheState
 	throttle throttleState
 	auth     authState
+	ws       wsState
 
 	mu         sync.Mutex // guards the fields below
 	stages     map[stageKey]*Stage
@@ -245,6 +248,9 @@ func (g *Gateway) Stages() []*Stage {
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.closing.Store(true)
 	defer g.closeAuth()
+	if err := g.closeWebSocket(ctx); err != nil {
+		return fmt.Errorf("portico: shutdown: %w", err)
+	}
 	for g.inflight.Load() > 0 {
 		select {
 		case <-g.idle:
@@ -428,6 +434,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, d.maxBody)
 	}
 
+	if d.ws != nil {
+		g.serveWebSocket(w, r, d, rest)
+		return
+	}
 	if rest == "" {
 		rest = "/"
 	}

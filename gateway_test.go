@@ -200,7 +200,7 @@ func TestDeployErrors(t *testing.T) {
 		{name: "nil API", api: nil, cfg: StageConfig{Name: "dev"}, want: "API is nil"},
 		{name: "no name", api: api(func(a *API) { a.Name = " " }), cfg: StageConfig{Name: "dev"}, want: "name is empty"},
 		{name: "bad type", api: api(func(a *API) { a.Type = "SOAP" }), cfg: StageConfig{Name: "dev"}, want: `unknown type "SOAP"`},
-		{name: "websocket", api: api(func(a *API) { a.Type = WebSocket }), cfg: StageConfig{Name: "dev"}, want: "WebSocket"},
+		{name: "websocket", api: api(func(a *API) { a.Type = WebSocket }), cfg: StageConfig{Name: "dev"}, want: `route "GET /pets" Method: WebSocket routes have a route key and no method`},
 		{name: "bad version", api: api(func(a *API) { a.Version = "v 1" }), cfg: StageConfig{Name: "dev"}, want: "version"},
 		{name: "bad stage name", api: api(func(*API) {}), cfg: StageConfig{Name: "de/v"}, want: "stage name"},
 		{name: "empty stage name", api: api(func(*API) {}), cfg: StageConfig{Name: ""}, want: "stage name"},

@@ -66,6 +66,7 @@ type Deployment struct {
 	deprecation  []headerKV
 	notFound     reqctx.ResponseType
 	maxBody      int64
+	ws           *wsDeployment // a WebSocket API's routes (websocket_api.go)
 }
 
 type headerKV struct{ name, value string }
@@ -256,6 +257,12 @@ func (g *Gateway) compile(api *API, cfg StageConfig) (*Deployment, error) {
 		if err := checkStageVarRefs(cr, cfg.Variables); err != nil {
 			return nil, fmt.Errorf("portico: API %q stage %q: gateway response: %w", api.Name, cfg.Name, err)
 		}
+	}
+	if api.apiType() == WebSocket {
+		if err := g.compileWebSocket(d, stageTimeout); err != nil {
+			return nil, err
+		}
+		return d, nil
 	}
 	var b router.Builder
 	for i, rt := range api.Routes {
