@@ -64,6 +64,10 @@ type API struct {
 	// Transform holds the API's models, response compression and template
 	// limits.
 	Transform APITransform
+	// CORS, when set, is the API's cross-origin resource sharing
+	// configuration; see [CORS]. nil means the gateway does nothing for
+	// CORS (integrations may answer it themselves).
+	CORS *CORS
 }
 
 // Deprecation describes a deprecated API version. Responses from it carry
@@ -133,6 +137,7 @@ func (a *API) clone() *API {
 		c.GatewayResponses[k] = v
 	}
 	c.BinaryMediaTypes = slices.Clone(a.BinaryMediaTypes)
+	c.CORS = a.CORS.clone()
 	if a.Deprecation != nil {
 		d := *a.Deprecation
 		c.Deprecation = &d

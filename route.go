@@ -52,6 +52,9 @@ type Route struct {
 	Auth RouteAuth
 	// Transform holds the route's validation and request/response mapping.
 	Transform RouteTransform
+	// CORS, when set, replaces the API's CORS configuration for this
+	// route; see [CORS].
+	CORS *CORS
 }
 
 // Key returns the route key: "GET /pets/{id}" or "$default".
@@ -65,6 +68,7 @@ func (r Route) Key() string {
 // clone replaces r's maps and slices by copies, so that r shares no
 // mutable state with the route it was copied from.
 func (r *Route) clone() {
+	r.CORS = r.CORS.clone()
 	r.Auth.Scopes = slices.Clone(r.Auth.Scopes)
 	r.Cache.Methods = slices.Clone(r.Cache.Methods)
 	r.Cache.Statuses = slices.Clone(r.Cache.Statuses)
