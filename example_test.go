@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/portico-gw/portico"
 	"github.com/portico-gw/portico/integration"
@@ -110,4 +111,39 @@ func ExampleGatewayResponse() {
 	fmt.Println(rec.Code, rec.Header().Get("x-amzn-ErrorType"), rec.Body)
 	_ = gw.Shutdown(context.Background())
 	// Output: 404 NotFoundException {"error":"Not Found","stage":"prod"}
+}
+
+// With a CORS policy the gateway answers browsers' preflight requests
+// itself, before authorizers and integrations, and adds the CORS headers to
+// every response to an allowed origin.
+func ExampleCORS() {
+	api := portico.NewAPI("pets", portico.HTTP)
+	api.CORS = &portico.CORS{
+		AllowOrigins: []string{"https://app.example.com"},
+		AllowMethods: []string{"GET", "POST"},
+		AllowHeaders: []string{"Content-Type"},
+		MaxAge:       10 * time.Minute,
+	}
+	api.Handle("POST /pets", integration.Mock{Status: 201, Body: `{"id":"7"}`})
+	gw, _ := portico.New()
+	if _, err := gw.Deploy(api, portico.StageConfig{Name: "prod"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	pre := httptest.NewRequest("OPTIONS", "/prod/pets", nil)
+	pre.Header.Set("Origin", "https://app.example.com")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	pre.Header.Set("Access-Control-Request-Headers", "content-type")
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, pre)
+	fmt.Println(rec.Code, rec.Header().Get("Access-Control-Allow-Methods"), rec.Header().Get("Access-Control-Max-Age"))
+
+	post := httptest.NewRequest("POST", "/prod/pets", nil)
+	post.Header.Set("Origin", "https://app.example.com")
+	rec = httptest.NewRecorder()
+	gw.ServeHTTP(rec, post)
+	fmt.Println(rec.Code, rec.Header().Get("Access-Control-Allow-Origin"))
+	// Output:
+	// 204 GET, POST 600
+	// 201 https://app.example.com
 }

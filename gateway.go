@@ -441,6 +441,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rest == "" {
 		rest = "/"
 	}
+	var cw *corsWriter
+	origin := ""
+	if d.anyCORS {
+		if origin = r.Header.Get("Origin"); origin != "" {
+			if isPreflight(r) {
+				if p := d.preflightPolicy(r.Header.Get("Access-Control-Request-Method"), rest); p != nil {
+					p.preflight(w, r)
+					return
+				}
+			} else if d.cors != nil {
+				cw = &corsWriter{ResponseWriter: w, p: d.cors, origin: origin}
+				w = cw
+			}
+		}
+	}
 	var params router.Params
 	m := d.router.Lookup(r.Method, rest, &params)
 	var route *compiledRoute
@@ -458,6 +473,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		reqctx.WriteError(w, r, reqctx.NewError(d.notFound, nil))
 		return
+	}
+	if origin != "" && route.cors != d.cors {
+		// The route has a CORS policy of its own.
+		switch p := route.cors; {
+		case p == nil:
+			if cw != nil {
+				w = cw.ResponseWriter
+			}
+		case cw != nil:
+			cw.p = p
+		default:
+			w = &corsWriter{ResponseWriter: w, p: p, origin: origin}
+		}
 	}
 	rc.RouteKey = route.key
 	rc.ResourcePath = route.template

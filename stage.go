@@ -67,6 +67,8 @@ type Deployment struct {
 	notFound     reqctx.ResponseType
 	maxBody      int64
 	ws           *wsDeployment // a WebSocket API's routes (websocket_api.go)
+	cors         *corsPolicy   // the API's CORS policy; nil for none
+	anyCORS      bool          // the API or one of its routes has a CORS policy
 }
 
 type headerKV struct{ name, value string }
@@ -102,6 +104,7 @@ type compiledRoute struct {
 	resourceID string
 	operation  string
 	handler    http.Handler
+	cors       *corsPolicy // the route's CORS policy (its own or the API's)
 }
 
 // Stage is a named stage of one API version: it serves one deployment at a
@@ -250,6 +253,10 @@ func (g *Gateway) compile(api *API, cfg StageConfig) (*Deployment, error) {
 		stageTimeout = g.opts.timeout
 	}
 	var err error
+	if d.cors, err = compileCORS(api.CORS); err != nil {
+		return nil, fmt.Errorf("portico: API %q: %w", api.Name, err)
+	}
+	d.anyCORS = d.cors != nil
 	if d.responses, err = compileResponses(api.GatewayResponses, g.logger); err != nil {
 		return nil, fmt.Errorf("portico: API %q: %w", api.Name, err)
 	}
@@ -295,6 +302,13 @@ func (g *Gateway) compile(api *API, cfg StageConfig) (*Deployment, error) {
 			template:   rt.Path,
 			resourceID: fmt.Sprintf("r%03d", i),
 			operation:  rt.OperationName,
+			cors:       d.cors,
+		}
+		if rt.CORS != nil {
+			if c.cors, err = compileCORS(rt.CORS); err != nil {
+				return nil, fail("CORS", err)
+			}
+			d.anyCORS = true
 		}
 		if c.handler, err = g.pipeline(d, &rt, &invoker{h: h, timeout: timeout, clock: g.clock, logger: g.logger}); err != nil {
 			return nil, err
