@@ -166,8 +166,10 @@ func lookupKey(reg Registry, name string) (string, bool) {
 				return fn + ":" + alias, true
 			}
 		}
-		_, ok = reg[fn]
-		return fn, ok
+		if _, ok := reg[fn]; ok {
+			return fn, true
+		}
+		return "", false
 	}
 	return "", false
 }
