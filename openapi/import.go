@@ -406,6 +406,9 @@ func (im *importer) securitySchemes() {
 			im.schemes[name] = scheme{kind: "iam"}
 		case hasXA:
 			im.authorizerExt(name, ptr+"/"+extAuthorizer, s, &xa)
+		case authType != "" && strings.EqualFold(s.Type, "apiKey"):
+			im.schemes[name] = scheme{kind: "authorizer"}
+			im.warn(ptr, fmt.Sprintf("a %s authorizer without %s: routes that require %q name it as their authorizer, so deploying fails until API.Auth.Authorizers[%q] is set", authType, extAuthorizer, name, name))
 		case strings.EqualFold(s.Type, "apiKey"):
 			im.schemes[name] = scheme{kind: "apikey"}
 			if !strings.EqualFold(s.In, "header") || !strings.EqualFold(s.Name, "x-api-key") {
@@ -499,7 +502,7 @@ func (im *importer) authorizerExt(name, ptr string, s *openapi3.SecurityScheme, 
 		a := portico.Authorizer{Type: portico.AuthorizerJWT, IdentitySources: sources}
 		if xa.JWTConfiguration != nil {
 			a.Issuer = xa.JWTConfiguration.Issuer
-			a.Audiences = slices.Clone([]string(xa.JWTConfiguration.Audience))
+			a.Audiences = nilIfEmpty(xa.JWTConfiguration.Audience)
 		}
 		if a.Issuer == "" && s.OpenIdConnectUrl != "" {
 			a.Issuer = strings.TrimSuffix(strings.TrimSuffix(s.OpenIdConnectUrl, "/.well-known/openid-configuration"), "/")
@@ -526,7 +529,7 @@ func (im *importer) authorizerExt(name, ptr string, s *openapi3.SecurityScheme, 
 			if xa.JWTConfiguration.Issuer != "" {
 				a.Issuer = xa.JWTConfiguration.Issuer
 			}
-			a.Audiences = slices.Clone([]string(xa.JWTConfiguration.Audience))
+			a.Audiences = nilIfEmpty(xa.JWTConfiguration.Audience)
 		}
 		if a.Issuer == "" || len(a.Audiences) == 0 {
 			im.warn(ptr, fmt.Sprintf("a user pool authorizer becomes a JWT authorizer, which needs the issuer and the app client ids as audiences (jwtConfiguration): %q fails to deploy until they are set", name))
@@ -1196,4 +1199,11 @@ func mergeMap[K comparable, V any](a, b map[K]V) map[K]V {
 	maps.Copy(out, a)
 	maps.Copy(out, b)
 	return out
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
 }
