@@ -269,7 +269,9 @@ type exporter struct {
 	synthesizeIDs bool
 }
 
-func (e *exporter) warn(ptr, msg string) { e.warns = append(e.warns, Warning{Pointer: ptr, Message: msg}) }
+func (e *exporter) warn(ptr, msg string) {
+	e.warns = append(e.warns, Warning{Pointer: ptr, Message: msg})
+}
 
 // build makes the OpenAPI 3.0 document of src as plain values.
 func build(src any, opts ExportOptions, synthesizeIDs bool) (map[string]any, []Warning, error) {
