@@ -79,7 +79,8 @@ func (m *models) modelName(want string) string {
 // component registers the document's component schemas as models, sorted
 // by name; ptr gives each one's pointer for warnings.
 func (m *models) components(ptr func(name string) string) {
-	schemas, _ := m.raw["components"].(map[string]any)["schemas"].(map[string]any)
+	comps, _ := m.raw["components"].(map[string]any)
+	schemas, _ := comps["schemas"].(map[string]any)
 	keys := sortedKeys(schemas)
 	for _, k := range keys {
 		n := m.modelName(k)
