@@ -25,6 +25,7 @@ FUZZ_TARGETS ?= \
 	./transform:FuzzGoTemplate \
 	./transform:FuzzParameterMapping \
 	./transform:FuzzCompileModels \
+	./openapi:FuzzImport \
 	./websocket:FuzzSelectionExpression \
 	./websocket:FuzzConnectionsPath \
 	./websocket:FuzzFrameConn \
