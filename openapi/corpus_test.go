@@ -108,3 +108,17 @@ func warningKind(msg string) string {
 	}
 	return strings.TrimSpace(msg)
 }
+
+// valid reports whether kin-openapi loads and validates an OpenAPI 3
+// document (Swagger 2.0 documents count as valid when they load).
+func valid(data []byte) bool {
+	if strings.Contains(string(data[:min(len(data), 200)]), "swagger") {
+		return true
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return false
+	}
+	return doc.Validate(context.Background()) == nil
+}
