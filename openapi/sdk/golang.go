@@ -144,9 +144,7 @@ func goOperation(b, inputs *strings.Builder, op *operation, m *goModels, ns *nam
 				zero = "; the zero value leaves it out"
 			}
 			fmt.Fprintf(inputs, "\t// %s is the %s %s parameter %s%s.\n", p.field, req, p.in, strconv.QuoteToASCII(p.name), zero)
-			if p.t.kind == kRaw {
-				fmt.Fprintf(inputs, "\t// Any JSON value: %s.\n", p.t.note)
-			}
+			inputs.WriteString(rawComment("\t", p.t))
 			fmt.Fprintf(inputs, "\t%s %s\n", p.field, p.expr)
 		}
 		if op.body != nil {
@@ -155,8 +153,8 @@ func goOperation(b, inputs *strings.Builder, op *operation, m *goModels, ns *nam
 				req = "required"
 			}
 			fmt.Fprintf(inputs, "\t// %s is the request body (%s), sent as %s.\n", bodyField, req, strconv.QuoteToASCII(op.body.mediaType))
-			if bodyType.kind == kRaw && op.body.json {
-				fmt.Fprintf(inputs, "\t// Any JSON value: %s.\n", bodyType.note)
+			if op.body.json {
+				inputs.WriteString(rawComment("\t", bodyType))
 			}
 			fmt.Fprintf(inputs, "\t%s %s\n", bodyField, fieldExpr(bodyType))
 		}

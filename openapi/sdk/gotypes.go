@@ -97,6 +97,18 @@ func isNullable(s *openapi3.Schema) bool {
 	return s != nil && (s.Nullable || (s.Type != nil && s.Type.Includes("null")))
 }
 
+// soleAllOf returns the one part of an allOf that only wraps a schema
+// (often a $ref given a description or nullable).
+func soleAllOf(s *openapi3.Schema) (*openapi3.SchemaRef, bool) {
+	if len(s.AllOf) != 1 || s.AllOf[0] == nil || len(s.Properties) > 0 || len(s.OneOf) > 0 || len(s.AnyOf) > 0 {
+		return nil, false
+	}
+	if t, multi := singleType(s); multi || (t != "" && t != "null") {
+		return nil, false
+	}
+	return s.AllOf[0], true
+}
+
 // structProps returns the properties and required names of an object
 // schema, merging allOf parts that are themselves objects; ok is false when
 // s is not such an object.
@@ -141,6 +153,18 @@ type goType struct {
 	kind     kind
 	nullable bool
 	note     string // why the schema is json.RawMessage
+}
+
+// rawComment is the comment saying why t is json.RawMessage; "" for
+// other types.
+func rawComment(indent string, t goType) string {
+	switch {
+	case t.kind != kRaw:
+		return ""
+	case t.note == "" || t.note == "any JSON value":
+		return indent + "// Any JSON value.\n"
+	}
+	return indent + "// Any JSON value: " + t.note + ".\n"
 }
 
 func rawType(note string) goType { return goType{expr: "json.RawMessage", kind: kRaw, note: note} }
@@ -224,6 +248,11 @@ func (m *goModels) typeOf(ref *openapi3.SchemaRef, hint string, depth int) goTyp
 	}
 	if ref.Value == nil {
 		return rawType("any JSON value")
+	}
+	if part, ok := soleAllOf(ref.Value); ok {
+		t := m.typeOf(part, hint, depth+1)
+		t.nullable = t.nullable || isNullable(ref.Value)
+		return t
 	}
 	return m.valueType(ref.Value, hint, depth)
 }
@@ -316,6 +345,10 @@ func (m *goModels) declareOne(b *strings.Builder, d goDecl) {
 	}
 	if d.component && ref != nil {
 		if target, ok := componentName(ref.Ref); ok && m.components[target] != "" {
+			if refCycle(m.doc, d.origin) {
+				fmt.Fprintf(b, "//\n// Any JSON value: the schema is a cycle of references.\ntype %s = json.RawMessage\n\n", d.name)
+				return
+			}
 			fmt.Fprintf(b, "type %s = %s\n\n", d.name, m.components[target])
 			return
 		}
@@ -332,7 +365,7 @@ func (m *goModels) declareOne(b *strings.Builder, d goDecl) {
 		fmt.Fprintf(b, "type %s string\n\n", d.name)
 		m.declareEnum(b, d.name, s)
 	case kRaw:
-		fmt.Fprintf(b, "//\n// Any JSON value: %s.\ntype %s = json.RawMessage\n\n", note, d.name)
+		fmt.Fprintf(b, "//\n%stype %s = json.RawMessage\n\n", rawComment("", rawType(note)), d.name)
 	default:
 		t := m.valueType(s, d.name, 1)
 		fmt.Fprintf(b, "type %s %s\n\n", d.name, t.expr)
@@ -381,16 +414,14 @@ func (m *goModels) declareStruct(b *strings.Builder, name string, s *openapi3.Sc
 	fields := newNamespace()
 	for _, p := range sortedKeys(props) {
 		if !validTag(p) {
-			fmt.Fprintf(b, "\t// The property %s is not mapped: its name cannot be a Go JSON tag.\n\n", strconv.QuoteToASCII(p))
+			fmt.Fprintf(b, "\t// The property %s is not mapped: its name cannot be a Go JSON tag.\n", strconv.QuoteToASCII(p))
 			continue
 		}
 		t := m.typeOf(props[p], name+exportedName(p, "Field"), 1)
-		if ref := props[p]; ref != nil && ref.Value != nil {
+		if ref := props[p]; ref != nil && ref.Ref == "" && ref.Value != nil {
 			b.WriteString(comment("\t", ref.Value.Description))
 		}
-		if t.kind == kRaw {
-			fmt.Fprintf(b, "\t// Any JSON value: %s.\n", t.note)
-		}
+		b.WriteString(rawComment("\t", t))
 		tag := p
 		if p == "-" {
 			tag = "-,"

@@ -271,3 +271,22 @@ func componentName(ref string) (string, bool) {
 	name = strings.ReplaceAll(strings.ReplaceAll(name, "~1", "/"), "~0", "~")
 	return name, true
 }
+
+// refCycle reports whether following the named component schema's
+// references to other components comes back to one already seen.
+func refCycle(doc *openapi3.T, name string) bool {
+	seen := map[string]bool{}
+	for !seen[name] {
+		seen[name] = true
+		ref := doc.Components.Schemas[name]
+		if ref == nil {
+			return false
+		}
+		target, ok := componentName(ref.Ref)
+		if !ok || doc.Components.Schemas[target] == nil {
+			return false
+		}
+		name = target
+	}
+	return true
+}

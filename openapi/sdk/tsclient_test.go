@@ -81,6 +81,18 @@ func TestTypeScriptClient(t *testing.T) {
 	common := []string{"--strict", "--target", "es2022", "--module", "es2022", "--lib", "es2022,dom", "--noUnusedLocals", "--noImplicitReturns", "client.ts"}
 	tsc(t, ctx, node, npmDir, dir, append([]string{"--noEmit"}, common...)...)
 
+	// The other test documents' clients compile too.
+	for _, name := range []string{"edge", "cycles"} {
+		src, err := sdk.TypeScript(loadDoc(t, name+".yaml"), sdk.TSOptions{ClientName: "EdgeClient"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".ts"), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tsc(t, ctx, node, npmDir, dir, append([]string{"--noEmit"}, append(common[:len(common)-1:len(common)-1], name+".ts")...)...)
+	}
+
 	// Run it: compile to JavaScript and call the stage.
 	tsc(t, ctx, node, npmDir, dir, append([]string{"--outDir", "js"}, common...)...)
 	files := map[string]string{"js/package.json": `{"type":"module"}`, "js/call.mjs": tsCall}

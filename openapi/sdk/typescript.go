@@ -83,9 +83,14 @@ func TypeScript(doc *openapi3.T, opts TSOptions) ([]byte, error) {
 		g.operation(&body, &inputs, op, members.claim(lowerFirst(op.name)))
 	}
 	b.WriteString(body.String())
-	b.WriteString("}\n\n")
-	b.WriteString(inputs.String())
-	return []byte(b.String()), nil
+	b.WriteString("}\n")
+	if g.usesParams {
+		b.WriteString(tsParamString)
+	}
+	if inputs.Len() > 0 {
+		b.WriteString("\n" + inputs.String())
+	}
+	return []byte(strings.TrimRight(b.String(), "\n") + "\n"), nil
 }
 
 type tsGen struct {
@@ -94,6 +99,7 @@ type tsGen struct {
 	components map[string]string
 	byValue    map[*openapi3.Schema]string
 	expansions int
+	usesParams bool // an operation calls paramString
 }
 
 // jsString quotes s as a JavaScript string literal.
@@ -152,6 +158,13 @@ func (g *tsGen) typeOf(ref *openapi3.SchemaRef, stack map[*openapi3.Schema]bool,
 	if name, ok := g.byValue[ref.Value]; ok {
 		return name
 	}
+	if part, ok := soleAllOf(ref.Value); ok && depth <= maxDepth {
+		t := g.typeOf(part, stack, depth+1)
+		if isNullable(ref.Value) && !strings.HasSuffix(t, " | null") {
+			t += " | null"
+		}
+		return t
+	}
 	return g.valueType(ref.Value, stack, depth)
 }
 
@@ -208,7 +221,7 @@ func (g *tsGen) objectType(s *openapi3.Schema, stack map[*openapi3.Schema]bool, 
 	b.WriteString("{\n")
 	for _, p := range sortedKeys(props) {
 		ref := props[p]
-		if ref != nil && ref.Value != nil {
+		if ref != nil && ref.Ref == "" && ref.Value != nil {
 			b.WriteString(jsDoc(indent+"  ", ref.Value.Description))
 		}
 		opt := "?"
@@ -245,7 +258,7 @@ func (g *tsGen) declare(b *strings.Builder, name string) {
 		return
 	}
 	if ref != nil {
-		if target, ok := componentName(ref.Ref); ok && g.components[target] != "" {
+		if target, ok := componentName(ref.Ref); ok && g.components[target] != "" && !refCycle(g.doc, name) {
 			fmt.Fprintf(b, "export type %s = %s;\n\n", tsName, g.components[target])
 			return
 		}
@@ -269,6 +282,7 @@ func (g *tsGen) operation(b, inputs *strings.Builder, op *operation, method stri
 		ps = append(ps, tsParam{p, fields.claim(lowerFirst(exportedName(p.name, "Param"))), t})
 		anyRequired = anyRequired || p.required
 	}
+	g.usesParams = g.usesParams || len(ps) > 0
 	bodyField, bodyType := "", ""
 	if op.body != nil {
 		bodyField = fields.claim("body")
@@ -407,6 +421,17 @@ func (g *tsGen) operation(b, inputs *strings.Builder, op *operation, method stri
 	b.WriteString("  }\n\n")
 }
 
+// tsParamString formats parameters; it is added only when an operation
+// has parameters, so that the module has no unused function.
+const tsParamString = `
+/** Formats a path, query or header parameter. */
+function paramString(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return JSON.stringify(v);
+}
+`
+
 const tsRuntime = `/** A request as a RequestSigner sees it. */
 export interface SignableRequest {
   method: string;
@@ -491,12 +516,6 @@ export class APIError extends Error {
     }
     return new APIError(res.status, type, message, res.headers.get("x-amzn-requestid") ?? "", res.headers.get("retry-after") ?? "", body);
   }
-}
-
-function paramString(v: unknown): string {
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  return JSON.stringify(v);
 }
 
 function retryWait(retryAfter: string, attempt: number): number {
