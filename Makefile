@@ -28,7 +28,8 @@ FUZZ_TARGETS ?= \
 	./websocket:FuzzSelectionExpression \
 	./websocket:FuzzConnectionsPath \
 	./websocket:FuzzFrameConn \
-	./redisstore:FuzzDecodeCommand
+	./redisstore:FuzzDecodeCommand \
+	./openapi/sdk:FuzzGo
 
 .PHONY: test fmt-check vet staticcheck race fuzz bench quickstart
 
