@@ -1,0 +1,32 @@
+// Package openapi imports OpenAPI documents into Portico APIs and exports
+// deployed APIs as OpenAPI documents, with the model gateway's
+// x-amazon-apigateway-* extensions.
+//
+// [Import] reads OpenAPI 3.0, 3.1 and Swagger 2.0 documents, JSON or YAML,
+// with local $refs, and builds a [portico.API]: one route per operation,
+// request validation and models from parameters, request bodies and
+// responses, authorizers from security schemes, and integrations from
+// x-amazon-apigateway-integration (functions come from an
+// [integration.Registry]). [Export] and [Document] go the other way, from a
+// [portico.Stage], [portico.Deployment] or [portico.API].
+//
+//	reg := integration.Registry{"getPet": integration.Function(getPet)}
+//	imp, err := openapi.Import(doc, openapi.ImportOptions{Registry: reg})
+//	if err != nil {
+//		return err // unknown integration types, unresolved functions …
+//	}
+//	for _, w := range imp.Warnings {
+//		log.Println(w) // #/paths/~1pets/get/...: what was not imported
+//	}
+//	stage, err := gw.Deploy(imp.API, portico.StageConfig{Name: "prod", Auth: imp.Endpoint})
+//	…
+//	yaml, err := openapi.Export(stage, openapi.ExportOptions{Format: openapi.YAML})
+//
+// # Limits
+//
+// Import refuses documents larger than [MaxDocumentBytes] (6 MB, the model
+// gateway's import limit) and documents nested deeper than [MaxDepth]
+// levels. Only local references ("#/...") are followed; a reference to
+// another file or URL is an error. Schemas are inlined at most
+// [MaxDepth] levels deep. Bad input is reported as an error, never a panic.
+package openapi
