@@ -14,7 +14,7 @@ import (
 // standard library only.
 type GoOptions struct {
 	// Package is the generated package's name; "" means "client". It must
-	// be a Go identifier that is not a keyword.
+	// be a Go identifier that is not a keyword, "_" or "main".
 	Package string
 	// SigV4 adds WithSigV4, an option signing requests with the
 	// aws-sdk-go-v2 SigV4 signer (importing github.com/aws/aws-sdk-go-v2).
@@ -41,7 +41,7 @@ func Go(doc *openapi3.T, opts GoOptions) ([]byte, error) {
 	if pkg == "" {
 		pkg = "client"
 	}
-	if !token.IsIdentifier(pkg) || pkg == "_" {
+	if !token.IsIdentifier(pkg) || pkg == "_" || pkg == "main" {
 		return nil, fmt.Errorf("sdk: GoOptions.Package %q is not a Go package name", pkg)
 	}
 	ops, err := collect(doc)

@@ -54,6 +54,8 @@ out.pet = await c.getPet({ id: "a b" });
 out.list = await c.listPets({ limit: 2, tag: ["a", "b"], xTraceID: "t-1" });
 out.created = await c.createPet({ body: { name: "Tom", status: "sold" } });
 out.secret = (await c.getSecret()).secret;
+const hooked = new Client(process.env.PETSTORE_URL, { signer: (req) => ({ "x-api-key": process.env.PETSTORE_KEY, "x-seen-url": req.url }) });
+out.hookedSecret = (await hooked.getSecret()).secret;
 const busy = await c.getBusy();
 out.busyAttempts = busy.attempts;
 try {
@@ -120,6 +122,7 @@ func TestTypeScriptClient(t *testing.T) {
 			ID, Status string
 		}
 		Secret       string
+		HookedSecret string
 		BusyAttempts int
 		Error        struct {
 			IsAPIError    bool
@@ -139,8 +142,8 @@ func TestTypeScriptClient(t *testing.T) {
 	if got.Created.ID != "42" || got.Created.Status != "sold" {
 		t.Errorf("createPet: %+v", got.Created)
 	}
-	if got.Secret != "s3cr3t" || got.BusyAttempts != 2 {
-		t.Errorf("getSecret %q, getBusy attempts %d", got.Secret, got.BusyAttempts)
+	if got.Secret != "s3cr3t" || got.HookedSecret != "s3cr3t" || got.BusyAttempts != 2 {
+		t.Errorf("getSecret %q, with the signer hook's headers %q, getBusy attempts %d", got.Secret, got.HookedSecret, got.BusyAttempts)
 	}
 	if e := got.Error; !e.IsAPIError || e.Status != 404 || e.Type != "NotFoundException" || e.Message != "no pet missing" {
 		t.Errorf("getPet missing: %+v", e)
