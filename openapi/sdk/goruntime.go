@@ -51,6 +51,11 @@ type Option func(*Client)
 // Signer signs a request just before it is sent (after every other header
 // is set), for example with AWS Signature Version 4. payloadHash is the hex
 // SHA-256 of the request body. A signer is called again for each retry.
+// With aws-sdk-go-v2's signer (github.com/aws/aws-sdk-go-v2/aws/signer/v4):
+//
+//	WithSigner(SignerFunc(func(ctx context.Context, r *http.Request, payloadHash string) error {
+//		return v4.NewSigner().SignHTTP(ctx, creds, r, payloadHash, "execute-api", region, time.Now())
+//	}))
 type Signer interface {
 	Sign(ctx context.Context, r *http.Request, payloadHash string) error
 }

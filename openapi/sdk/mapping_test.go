@@ -268,8 +268,9 @@ func TestBadDocuments(t *testing.T) {
 	}
 }
 
-// TestEdgeDocumentTypeChecks type-checks the Go client of a document full
-// of odd names, schemas and parameters.
+// TestEdgeDocumentTypeChecks type-checks the Go clients of the test
+// documents (one full of odd names, schemas and parameters), and checks
+// that without GoOptions.SigV4 they import only the standard library.
 func TestEdgeDocumentTypeChecks(t *testing.T) {
 	for _, name := range []string{"edge.yaml", "petstore.yaml", "cycles.yaml"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -281,5 +282,14 @@ func TestEdgeDocumentTypeChecks(t *testing.T) {
 			t.Fatal(err)
 		}
 		typeCheck(t, src)
+		f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if first, _, _ := strings.Cut(strings.Trim(imp.Path.Value, `"`), "/"); strings.Contains(first, ".") {
+				t.Errorf("%s: the client without SigV4 imports %s, not from the standard library", name, imp.Path.Value)
+			}
+		}
 	}
 }
