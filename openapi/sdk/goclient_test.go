@@ -83,6 +83,9 @@ func TestGeneratedClient(t *testing.T) {
 	if err != nil || secret.Secret != "s3cr3t" || secret.APIKeyID == "" {
 		t.Fatalf("GetSecret with the key: %+v, %v", secret, err)
 	}
+	if _, err := client(t, petstore.WithHeader("X-Api-Key", os.Getenv("PETSTORE_KEY"))).GetSecret(ctx); err != nil {
+		t.Fatalf("GetSecret with the key in WithHeader: %v", err)
+	}
 
 	// 429 with Retry-After: 1 is retried after a second.
 	start := time.Now()

@@ -26,7 +26,7 @@ type GoOptions struct {
 // goReserved are the package-level names of the generated runtime.
 var goReserved = []string{
 	"Client", "Option", "Signer", "SignerFunc", "New", "APIError",
-	"WithAPIKey", "WithBearerToken", "WithSigner", "WithHTTPClient", "WithUserAgent", "WithRetry", "WithSigV4",
+	"WithAPIKey", "WithBearerToken", "WithSigner", "WithHTTPClient", "WithUserAgent", "WithHeader", "WithRetry", "WithSigV4",
 }
 
 // Go generates the source of a Go package (one file, gofmt'ed) holding a
@@ -210,6 +210,9 @@ func goOperation(b, inputs *strings.Builder, op *operation, m *goModels, ns *nam
 		b.WriteString("//\n// ")
 	}
 	b.WriteString("a response outside 2xx is an [*APIError].\n")
+	if op.auth != "" {
+		b.WriteString("//\n// It needs " + op.auth + ".\n")
+	}
 	if op.deprecated {
 		b.WriteString("//\n// Deprecated: the API marks this operation deprecated.\n")
 	}

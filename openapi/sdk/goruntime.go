@@ -43,6 +43,7 @@ type Client struct {
 	maxAttempts int
 	maxWait     time.Duration
 	userAgent   string
+	header      http.Header
 }
 
 // Option configures a [Client].
@@ -80,6 +81,18 @@ func WithSigner(s Signer) Option { return func(c *Client) { c.signer = s } }
 
 // WithHTTPClient sends requests with hc instead of [http.DefaultClient].
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.httpClient = hc } }
+
+// WithHeader adds a header to every request, such as an API's own
+// credential header; the client's own headers (Accept, Content-Type,
+// x-api-key, Authorization) and parameters replace it.
+func WithHeader(name, value string) Option {
+	return func(c *Client) {
+		if c.header == nil {
+			c.header = http.Header{}
+		}
+		c.header.Add(name, value)
+	}
+}
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
@@ -222,6 +235,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		req, err := http.NewRequestWithContext(ctx, method, u, rd)
 		if err != nil {
 			return nil, fmt.Errorf("{{PACKAGE}}: %s %s: %w", method, path, err)
+		}
+		for k, vs := range c.header {
+			req.Header[k] = vs
 		}
 		for k, vs := range header {
 			req.Header[k] = vs

@@ -293,3 +293,34 @@ func TestEdgeDocumentTypeChecks(t *testing.T) {
 		}
 	}
 }
+
+// Operations say which credentials they need, from the document's
+// security schemes.
+func TestAuthDocs(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "petstore.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := loadTestDoc(t, string(b))
+	src, err := Go(doc, GoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := TypeScript(doc, TSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"// It needs an API key.\nfunc (c *Client) GetSecret(", "// It needs AWS SigV4 signing.\nfunc (c *Client) DeletePet("} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("the Go client has no %q", want)
+		}
+	}
+	for _, want := range []string{"   * It needs an API key.\n", "   * It needs AWS SigV4 signing.\n"} {
+		if !strings.Contains(string(ts), want) {
+			t.Errorf("the TypeScript client has no %q", want)
+		}
+	}
+	if n := strings.Count(string(src), "It needs"); n != 3 {
+		t.Errorf("%d operations say they need credentials, want 3", n)
+	}
+}
