@@ -59,9 +59,8 @@ func Go(doc *openapi3.T, opts GoOptions) ([]byte, error) {
 	ns := newNamespace(goReserved...)
 	models := newGoModels(doc, ns)
 	var b strings.Builder
-	header := strings.ReplaceAll(goRuntimeHeader, "{{PACKAGE}}", pkg)
-	header = strings.ReplaceAll(header, "{{TITLE}}", strings.ReplaceAll(title, "\n", " "))
-	runtime := strings.ReplaceAll(goRuntime, "{{PACKAGE}}", pkg)
+	// The title goes in last, so that no placeholder in it is expanded.
+	header, runtime := goRuntimeHeader, goRuntime
 	if opts.SigV4 {
 		header = strings.ReplaceAll(header, "{{SIGV4IMPORTS}}", goSigV4Imports)
 		runtime = strings.ReplaceAll(runtime, "{{SIGV4}}", goSigV4)
@@ -69,6 +68,9 @@ func Go(doc *openapi3.T, opts GoOptions) ([]byte, error) {
 		header = strings.ReplaceAll(header, "{{SIGV4IMPORTS}}", "")
 		runtime = strings.ReplaceAll(runtime, "{{SIGV4}}", "")
 	}
+	header = strings.ReplaceAll(header, "{{PACKAGE}}", pkg)
+	runtime = strings.ReplaceAll(runtime, "{{PACKAGE}}", pkg)
+	header = strings.ReplaceAll(header, "{{TITLE}}", strings.ReplaceAll(title, "\n", " "))
 	b.WriteString(header)
 	b.WriteString(runtime)
 

@@ -217,8 +217,9 @@ func TestBadDocuments(t *testing.T) {
 		return p
 	}
 	docs := map[string]*openapi3.T{
-		"empty":    {},
-		"no paths": {Components: &openapi3.Components{}},
+		"empty":                     {},
+		"placeholders in the title": {Info: &openapi3.Info{Title: "{{SIGV4IMPORTS}} {{PACKAGE}} {{CLIENT}}"}},
+		"no paths":                  {Components: &openapi3.Components{}},
 		"operation without responses": {Paths: paths(map[string]*openapi3.PathItem{
 			"/x": {Get: &openapi3.Operation{}, Post: &openapi3.Operation{Responses: openapi3.NewResponses()}},
 			"/y": nil,
@@ -261,6 +262,9 @@ func TestBadDocuments(t *testing.T) {
 				t.Fatalf("Go: %v; TypeScript: %v", goErr, tsErr)
 			}
 			typeCheck(t, src)
+			if _, err := Go(doc, GoOptions{SigV4: true}); err != nil {
+				t.Errorf("Go with SigV4: %v", err)
+			}
 			if !strings.Contains(string(ts), "export class Client") {
 				t.Errorf("TypeScript output has no client class:\n%s", ts)
 			}
