@@ -25,8 +25,10 @@
 // unresolved references — becomes json.RawMessage (unknown) with a comment.
 // Recursive schemas are fine. Generation never fails on an unusual schema.
 //
-// Both clients authenticate with an API key (x-api-key), a bearer token or
-// a request signer for AWS Signature Version 4 (service execute-api); they
+// Both clients authenticate with an API key (x-api-key), a bearer token,
+// extra headers or a request signer for AWS Signature Version 4 (service
+// execute-api), and say in each operation's documentation which
+// credentials its security requirements ask for; they
 // retry 429 responses honouring Retry-After, with a bounded number of
 // attempts and a wait the caller's context (AbortSignal) can end, and
 // return responses outside 2xx as an APIError carrying the status, the

@@ -83,6 +83,9 @@ func TestGeneratedClient(t *testing.T) {
 	if err != nil || secret.Secret != "s3cr3t" || secret.APIKeyID == "" {
 		t.Fatalf("GetSecret with the key: %+v, %v", secret, err)
 	}
+	if _, err := client(t, petstore.WithHeader("X-Api-Key", os.Getenv("PETSTORE_KEY"))).GetSecret(ctx); err != nil {
+		t.Fatalf("GetSecret with the key in WithHeader: %v", err)
+	}
 
 	// 429 with Retry-After: 1 is retried after a second.
 	start := time.Now()
@@ -135,7 +138,8 @@ func TestGeneratedClient(t *testing.T) {
 
 // TestGoClientAgainstStage generates the pet store's Go client into a
 // module of its own, and runs go vet and a test there that calls every
-// operation against a Portico stage over loopback HTTP.
+// operation against a Portico stage over loopback HTTP. The clients of the
+// other test documents are vetted there too.
 func TestGoClientAgainstStage(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("the go command is not on PATH: cannot compile the generated client")
@@ -156,7 +160,17 @@ func TestGoClientAgainstStage(t *testing.T) {
 			sum = append(sum, line)
 		}
 	}
+	edge, err := sdk.Go(loadDoc(t, "edge.yaml"), sdk.GoOptions{Package: "edge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cycles, err := sdk.Go(loadDoc(t, "cycles.yaml"), sdk.GoOptions{Package: "cycles"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	files := map[string]string{
+		"edge/client.go":          string(edge),
+		"cycles/client.go":        string(cycles),
 		"go.mod":                  "module example.com/petclient\n\ngo 1.26\n\nrequire github.com/aws/aws-sdk-go-v2 v1.48.0\n",
 		"go.sum":                  strings.Join(sum, "\n") + "\n",
 		"petstore/client.go":      string(src),

@@ -14,7 +14,7 @@ import (
 // standard library only.
 type GoOptions struct {
 	// Package is the generated package's name; "" means "client". It must
-	// be a Go identifier that is not a keyword.
+	// be a Go identifier that is not a keyword, "_" or "main".
 	Package string
 	// SigV4 adds WithSigV4, an option signing requests with the
 	// aws-sdk-go-v2 SigV4 signer (importing github.com/aws/aws-sdk-go-v2).
@@ -26,7 +26,7 @@ type GoOptions struct {
 // goReserved are the package-level names of the generated runtime.
 var goReserved = []string{
 	"Client", "Option", "Signer", "SignerFunc", "New", "APIError",
-	"WithAPIKey", "WithBearerToken", "WithSigner", "WithHTTPClient", "WithUserAgent", "WithRetry", "WithSigV4",
+	"WithAPIKey", "WithBearerToken", "WithSigner", "WithHTTPClient", "WithUserAgent", "WithHeader", "WithRetry", "WithSigV4",
 }
 
 // Go generates the source of a Go package (one file, gofmt'ed) holding a
@@ -41,7 +41,7 @@ func Go(doc *openapi3.T, opts GoOptions) ([]byte, error) {
 	if pkg == "" {
 		pkg = "client"
 	}
-	if !token.IsIdentifier(pkg) || pkg == "_" {
+	if !token.IsIdentifier(pkg) || pkg == "_" || pkg == "main" {
 		return nil, fmt.Errorf("sdk: GoOptions.Package %q is not a Go package name", pkg)
 	}
 	ops, err := collect(doc)
@@ -59,9 +59,8 @@ func Go(doc *openapi3.T, opts GoOptions) ([]byte, error) {
 	ns := newNamespace(goReserved...)
 	models := newGoModels(doc, ns)
 	var b strings.Builder
-	header := strings.ReplaceAll(goRuntimeHeader, "{{PACKAGE}}", pkg)
-	header = strings.ReplaceAll(header, "{{TITLE}}", strings.ReplaceAll(title, "\n", " "))
-	runtime := strings.ReplaceAll(goRuntime, "{{PACKAGE}}", pkg)
+	// The title goes in last, so that no placeholder in it is expanded.
+	header, runtime := goRuntimeHeader, goRuntime
 	if opts.SigV4 {
 		header = strings.ReplaceAll(header, "{{SIGV4IMPORTS}}", goSigV4Imports)
 		runtime = strings.ReplaceAll(runtime, "{{SIGV4}}", goSigV4)
@@ -69,6 +68,9 @@ func Go(doc *openapi3.T, opts GoOptions) ([]byte, error) {
 		header = strings.ReplaceAll(header, "{{SIGV4IMPORTS}}", "")
 		runtime = strings.ReplaceAll(runtime, "{{SIGV4}}", "")
 	}
+	header = strings.ReplaceAll(header, "{{PACKAGE}}", pkg)
+	runtime = strings.ReplaceAll(runtime, "{{PACKAGE}}", pkg)
+	header = strings.ReplaceAll(header, "{{TITLE}}", strings.ReplaceAll(title, "\n", " "))
 	b.WriteString(header)
 	b.WriteString(runtime)
 
@@ -210,6 +212,9 @@ func goOperation(b, inputs *strings.Builder, op *operation, m *goModels, ns *nam
 		b.WriteString("//\n// ")
 	}
 	b.WriteString("a response outside 2xx is an [*APIError].\n")
+	if op.auth != "" {
+		b.WriteString("//\n// It needs " + op.auth + ".\n")
+	}
 	if op.deprecated {
 		b.WriteString("//\n// Deprecated: the API marks this operation deprecated.\n")
 	}

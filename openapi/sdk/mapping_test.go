@@ -135,12 +135,9 @@ func TestDeterministic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			g, err := Go(doc, GoOptions{SigV4: i%2 == 0})
+			g, err := Go(doc, GoOptions{SigV4: true})
 			if err != nil {
 				t.Fatalf("%s: %v", file, err)
-			}
-			if i%2 != 0 {
-				g, _ = Go(doc, GoOptions{SigV4: true})
 			}
 			ts, err := TypeScript(doc, TSOptions{})
 			if err != nil {
@@ -191,7 +188,7 @@ func TestBadDocuments(t *testing.T) {
 	if _, err := TypeScript(nil, TSOptions{}); !errors.Is(err, ErrNilDocument) {
 		t.Errorf("TypeScript(nil): %v, want ErrNilDocument", err)
 	}
-	for _, pkg := range []string{"1pkg", "func", "a-b", "_"} {
+	for _, pkg := range []string{"1pkg", "func", "a-b", "_", "main"} {
 		if _, err := Go(&openapi3.T{}, GoOptions{Package: pkg}); err == nil || !strings.Contains(err.Error(), "Package") {
 			t.Errorf("Go with package %q: %v, want an error naming GoOptions.Package", pkg, err)
 		}
@@ -220,8 +217,9 @@ func TestBadDocuments(t *testing.T) {
 		return p
 	}
 	docs := map[string]*openapi3.T{
-		"empty":    {},
-		"no paths": {Components: &openapi3.Components{}},
+		"empty":                     {},
+		"placeholders in the title": {Info: &openapi3.Info{Title: "{{SIGV4IMPORTS}} {{PACKAGE}} {{CLIENT}}"}},
+		"no paths":                  {Components: &openapi3.Components{}},
 		"operation without responses": {Paths: paths(map[string]*openapi3.PathItem{
 			"/x": {Get: &openapi3.Operation{}, Post: &openapi3.Operation{Responses: openapi3.NewResponses()}},
 			"/y": nil,
@@ -264,6 +262,9 @@ func TestBadDocuments(t *testing.T) {
 				t.Fatalf("Go: %v; TypeScript: %v", goErr, tsErr)
 			}
 			typeCheck(t, src)
+			if _, err := Go(doc, GoOptions{SigV4: true}); err != nil {
+				t.Errorf("Go with SigV4: %v", err)
+			}
 			if !strings.Contains(string(ts), "export class Client") {
 				t.Errorf("TypeScript output has no client class:\n%s", ts)
 			}
@@ -271,8 +272,9 @@ func TestBadDocuments(t *testing.T) {
 	}
 }
 
-// TestEdgeDocumentTypeChecks type-checks the Go client of a document full
-// of odd names, schemas and parameters.
+// TestEdgeDocumentTypeChecks type-checks the Go clients of the test
+// documents (one full of odd names, schemas and parameters), and checks
+// that without GoOptions.SigV4 they import only the standard library.
 func TestEdgeDocumentTypeChecks(t *testing.T) {
 	for _, name := range []string{"edge.yaml", "petstore.yaml", "cycles.yaml"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -284,5 +286,45 @@ func TestEdgeDocumentTypeChecks(t *testing.T) {
 			t.Fatal(err)
 		}
 		typeCheck(t, src)
+		f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if first, _, _ := strings.Cut(strings.Trim(imp.Path.Value, `"`), "/"); strings.Contains(first, ".") {
+				t.Errorf("%s: the client without SigV4 imports %s, not from the standard library", name, imp.Path.Value)
+			}
+		}
+	}
+}
+
+// Operations say which credentials they need, from the document's
+// security schemes.
+func TestAuthDocs(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "petstore.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := loadTestDoc(t, string(b))
+	src, err := Go(doc, GoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := TypeScript(doc, TSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"// It needs an API key.\nfunc (c *Client) GetSecret(", "// It needs AWS SigV4 signing.\nfunc (c *Client) DeletePet("} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("the Go client has no %q", want)
+		}
+	}
+	for _, want := range []string{"   * It needs an API key.\n", "   * It needs AWS SigV4 signing.\n"} {
+		if !strings.Contains(string(ts), want) {
+			t.Errorf("the TypeScript client has no %q", want)
+		}
+	}
+	if n := strings.Count(string(src), "It needs"); n != 3 {
+		t.Errorf("%d operations say they need credentials, want 3", n)
 	}
 }

@@ -32,6 +32,7 @@ type operation struct {
 	body        *content // request body, or nil
 	result      *content // success response body, or nil
 	status      int      // success status, or 0 when the document gives none
+	auth        string   // the credentials the operation needs, in words; "" if none
 }
 
 // param is a path, query or header parameter.
@@ -89,6 +90,11 @@ func collect(doc *openapi3.T) ([]*operation, error) {
 			op.params = params(op.path, item.Parameters, o.Parameters)
 			op.body = requestBody(o.RequestBody)
 			op.status, op.result = success(o.Responses)
+			reqs := doc.Security
+			if o.Security != nil {
+				reqs = *o.Security
+			}
+			op.auth = authText(doc, reqs)
 			all = append(all, named{op, o.OperationID})
 		}
 	}
@@ -289,4 +295,54 @@ func refCycle(doc *openapi3.T, name string) bool {
 		name = target
 	}
 	return true
+}
+
+// authText says in words which credentials satisfy reqs, the operation's
+// security requirements: "an API key or AWS SigV4 signing"; "" when none
+// are needed or the schemes are unknown.
+func authText(doc *openapi3.T, reqs openapi3.SecurityRequirements) string {
+	var kinds []string
+	for _, req := range reqs {
+		if len(req) == 0 {
+			return ""
+		}
+		var all []string
+		for _, name := range sortedKeys(req) {
+			if k := schemeText(doc, name); k != "" && !slices.Contains(all, k) {
+				all = append(all, k)
+			}
+		}
+		if k := strings.Join(all, " and "); k != "" && !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	slices.Sort(kinds)
+	return strings.Join(kinds, " or ")
+}
+
+func schemeText(doc *openapi3.T, name string) string {
+	if doc.Components == nil || doc.Components.SecuritySchemes[name] == nil || doc.Components.SecuritySchemes[name].Value == nil {
+		return ""
+	}
+	sc := doc.Components.SecuritySchemes[name].Value
+	if t, _ := sc.Extensions["x-amazon-apigateway-authtype"].(string); strings.EqualFold(t, "awsSigv4") {
+		return "AWS SigV4 signing"
+	}
+	switch strings.ToLower(sc.Type) {
+	case "apikey":
+		if strings.EqualFold(sc.In, "header") && strings.EqualFold(sc.Name, "x-api-key") {
+			return "an API key"
+		}
+		return "the " + oneLine(sc.In) + " " + strconv.Quote(oneLine(sc.Name))
+	case "http":
+		switch strings.ToLower(sc.Scheme) {
+		case "bearer":
+			return "a bearer token"
+		case "basic":
+			return "HTTP basic credentials"
+		}
+	case "oauth2", "openidconnect":
+		return "a bearer token"
+	}
+	return ""
 }

@@ -46,7 +46,34 @@ func tsc(t *testing.T, ctx context.Context, node, npmDir, dir string, args ...st
 
 // tsCall is a node program calling the compiled pet store client against
 // the stage at PETSTORE_URL and printing what it got as JSON.
-const tsCall = `import { Client, APIError } from "./client.js";
+const tsCall = `import { createHash, createHmac } from "node:crypto";
+import { Client, APIError } from "./client.js";
+
+// sigv4 is a small AWS Signature Version 4 signer for execute-api, as a
+// user would plug in through ClientOptions.signer.
+function sigv4(accessKeyId, secretAccessKey, region) {
+  const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+  const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  return (req) => {
+    const u = new URL(req.url);
+    const now = new Date().toISOString().replace(/[:-]|\.\d{3}/g, "");
+    const date = now.slice(0, 8);
+    // The path as sent is encoded once; the canonical URI encodes it again.
+    const path = u.pathname.split("/").map(enc).join("/");
+    const query = [...u.searchParams].map(([k, v]) => [enc(k), enc(v)])
+      .sort((a, b) => cmp(a[0], b[0]) || cmp(a[1], b[1])).map(([k, v]) => k + "=" + v).join("&");
+    const headers = { host: u.host, "x-amz-date": now };
+    const names = Object.keys(headers).sort();
+    const canonical = [req.method, path, query, names.map((n) => n + ":" + headers[n] + "\n").join(""), names.join(";"),
+      createHash("sha256").update(req.body ?? "").digest("hex")].join("\n");
+    const scope = date + "/" + region + "/execute-api/aws4_request";
+    const toSign = ["AWS4-HMAC-SHA256", now, scope, createHash("sha256").update(canonical).digest("hex")].join("\n");
+    let key = "AWS4" + secretAccessKey;
+    for (const part of [date, region, "execute-api", "aws4_request"]) key = createHmac("sha256", key).update(part).digest();
+    const signature = createHmac("sha256", key).update(toSign).digest("hex");
+    return { "x-amz-date": now, authorization: "AWS4-HMAC-SHA256 Credential=" + accessKeyId + "/" + scope + ", SignedHeaders=" + names.join(";") + ", Signature=" + signature };
+  };
+}
 
 const c = new Client(process.env.PETSTORE_URL, { apiKey: process.env.PETSTORE_KEY });
 const out = {};
@@ -54,6 +81,10 @@ out.pet = await c.getPet({ id: "a b" });
 out.list = await c.listPets({ limit: 2, tag: ["a", "b"], xTraceID: "t-1" });
 out.created = await c.createPet({ body: { name: "Tom", status: "sold" } });
 out.secret = (await c.getSecret()).secret;
+const hooked = new Client(process.env.PETSTORE_URL, { signer: (req) => ({ "x-api-key": process.env.PETSTORE_KEY, "x-seen-url": req.url }) });
+out.hookedSecret = (await hooked.getSecret()).secret;
+const signed = new Client(process.env.PETSTORE_URL, { signer: sigv4("AKIDALICE", "alice-secret", "us-east-1") });
+out.tags = await signed.putAdminPetsIDTags({ id: "L0S=ab+", body: { colour: "black" } });
 const busy = await c.getBusy();
 out.busyAttempts = busy.attempts;
 try {
@@ -120,6 +151,11 @@ func TestTypeScriptClient(t *testing.T) {
 			ID, Status string
 		}
 		Secret       string
+		HookedSecret string
+		Tags         struct {
+			ID, By string
+			Tags   map[string]string
+		}
 		BusyAttempts int
 		Error        struct {
 			IsAPIError    bool
@@ -139,8 +175,11 @@ func TestTypeScriptClient(t *testing.T) {
 	if got.Created.ID != "42" || got.Created.Status != "sold" {
 		t.Errorf("createPet: %+v", got.Created)
 	}
-	if got.Secret != "s3cr3t" || got.BusyAttempts != 2 {
-		t.Errorf("getSecret %q, getBusy attempts %d", got.Secret, got.BusyAttempts)
+	if got.Secret != "s3cr3t" || got.HookedSecret != "s3cr3t" || got.BusyAttempts != 2 {
+		t.Errorf("getSecret %q, with the signer hook's headers %q, getBusy attempts %d", got.Secret, got.HookedSecret, got.BusyAttempts)
+	}
+	if got.Tags.ID != "L0S=ab+" || got.Tags.By != aliceARN || got.Tags.Tags["colour"] != "black" {
+		t.Errorf("putAdminPetsIDTags signed through the signer hook: %+v", got.Tags)
 	}
 	if e := got.Error; !e.IsAPIError || e.Status != 404 || e.Type != "NotFoundException" || e.Message != "no pet missing" {
 		t.Errorf("getPet missing: %+v", e)

@@ -327,6 +327,9 @@ func (g *tsGen) operation(b, inputs *strings.Builder, op *operation, method stri
 			doc += "\n\n" + s
 		}
 	}
+	if op.auth != "" {
+		doc += "\n\nIt needs " + op.auth + "."
+	}
 	doc += "\n\n@throws APIError for a response outside 2xx."
 	if op.deprecated {
 		doc += "\n@deprecated"
