@@ -54,7 +54,9 @@ type ExportOptions struct {
 	// (integrations, authorizers, validators, API settings), giving a plain
 	// description of the API for clients. The stage's endpoint
 	// configuration is written all the same, as it says how the API is
-	// reached. ANY routes are then written as one operation per method.
+	// reached. ANY routes are then written as one operation per method,
+	// and greedy path parameters ({proxy+}) as plain ones ({proxy}), which
+	// OpenAPI has.
 	OmitExtensions bool
 	// BaseURL is the URL clients call the stage at, such as a custom
 	// domain's base path mapping ("https://api.example.com/orders"); it
@@ -545,6 +547,10 @@ func (e *exporter) route(paths map[string]any, rt portico.Route) {
 	if path == portico.DefaultRouteKey {
 		path = "/$default"
 	}
+	if !e.ext() {
+		// OpenAPI has no greedy parameters: {proxy+} is written {proxy}.
+		path = strings.ReplaceAll(path, "+}", "}")
+	}
 	item, _ := paths[path].(map[string]any)
 	if item == nil {
 		item = map[string]any{}
@@ -590,7 +596,11 @@ func (e *exporter) route(paths map[string]any, rt portico.Route) {
 }
 
 func (e *exporter) operation(rt portico.Route, ptr string) map[string]any {
-	op := map[string]any{}
+	summary := rt.OperationName
+	if summary == "" {
+		summary = rt.Key()
+	}
+	op := map[string]any{"summary": summary}
 	if rt.OperationName != "" || e.synthesizeIDs {
 		op["operationId"] = e.opID(rt)
 	}
@@ -738,6 +748,8 @@ func (e *exporter) security(op map[string]any, rt portico.Route, ptr string) {
 	}
 	if len(req) > 0 {
 		op["security"] = []any{req}
+	} else {
+		op["security"] = []any{} // open, and said so
 	}
 }
 
