@@ -173,6 +173,14 @@ func (im *importer) run() {
 			im.api.Type = portico.HTTP
 		}
 	}
+	if len(doc.Webhooks) > 0 {
+		im.warn(pointer("webhooks"), "webhooks are not imported")
+	}
+	for _, x := range []string{"x-amazon-apigateway-documentation", "x-amazon-apigateway-tag-value"} {
+		if _, ok := doc.Extensions[x]; ok {
+			im.warn(pointer(x), "not imported")
+		}
+	}
 	im.root()
 	im.models.components(func(n string) string { return im.componentPtr("schemas", n) })
 	im.securitySchemes()
@@ -921,7 +929,19 @@ var lambdaURI = regexp.MustCompile(`^arn:aws[a-z-]*:(apigateway:[^:]*:lambda:pat
 func (im *importer) integration(rt *portico.Route, op *openapi3.Operation, ptr, label string) {
 	var xi xIntegration
 	iptr := ptr + "/" + extIntegration
-	ok, err := ext(op.Extensions, extIntegration, &xi)
+	exts := op.Extensions
+	if m, isMap := exts[extIntegration].(map[string]any); isMap {
+		if ref, isRef := m["$ref"].(string); isRef {
+			// A reusable integration (x-amazon-apigateway-integrations).
+			target, found := resolvePointer(im.l.raw, ref)
+			if !found {
+				im.errorf(iptr, label, "$ref %q points nowhere", ref)
+				return
+			}
+			exts = map[string]any{extIntegration: target}
+		}
+	}
+	ok, err := ext(exts, extIntegration, &xi)
 	if err != nil {
 		im.fail(iptr, label, err)
 		return

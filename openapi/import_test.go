@@ -270,3 +270,18 @@ func TestExportGoHandler(t *testing.T) {
 		t.Errorf("re-import: %+v %v", imp.API.Routes[0], imp.Warnings)
 	}
 }
+
+// TestImportReusableIntegration reads an integration given by reference to
+// components/x-amazon-apigateway-integrations, as HTTP API exports write.
+func TestImportReusableIntegration(t *testing.T) {
+	doc := []byte(`{"openapi":"3.0.1","info":{"title":"t","version":"1"},
+		"paths":{"/x":{"get":{"x-amazon-apigateway-integration":{"$ref":"#/components/x-amazon-apigateway-integrations/backend"}}}},
+		"components":{"x-amazon-apigateway-integrations":{"backend":{"type":"http_proxy","httpMethod":"ANY","uri":"https://backend.example.com/x"}}}}`)
+	imp, err := openapi.Import(doc, openapi.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := describeHandler(imp.API.Routes[0].Integration); got != "http_proxy https://backend.example.com/x tls=<nil>" {
+		t.Errorf("integration %s", got)
+	}
+}

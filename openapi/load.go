@@ -161,14 +161,14 @@ func decodeTree(data []byte) (any, error) {
 			if dec.More() {
 				return nil, fmt.Errorf("%w: data after the JSON document", ErrInvalidDocument)
 			}
-			return normalise(v, 0)
+			return normalise(v, 0, new(int))
 		}
 		// Not JSON after all (YAML flow style): try YAML.
 	}
 	if err := yamlUnmarshal(trimmed, &v); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 	}
-	return normalise(v, 0)
+	return normalise(v, 0, new(int))
 }
 
 func yamlUnmarshal(data []byte, v *any) (err error) {
@@ -224,14 +224,17 @@ func checkDepth(data []byte) error {
 
 // normalise turns decoded YAML values into the forms encoding/json
 // produces, and bounds the depth.
-func normalise(v any, depth int) (any, error) {
+func normalise(v any, depth int, nodes *int) (any, error) {
 	if depth > MaxDepth {
 		return nil, fmt.Errorf("%w: nested deeper than %d levels", ErrInvalidDocument, MaxDepth)
+	}
+	if *nodes++; *nodes > MaxNodes {
+		return nil, fmt.Errorf("%w: more than %d values (YAML aliases expand to too much)", ErrInvalidDocument, MaxNodes)
 	}
 	switch v := v.(type) {
 	case map[string]any:
 		for k, x := range v {
-			n, err := normalise(x, depth+1)
+			n, err := normalise(x, depth+1, nodes)
 			if err != nil {
 				return nil, err
 			}
@@ -241,7 +244,7 @@ func normalise(v any, depth int) (any, error) {
 	case map[any]any:
 		out := make(map[string]any, len(v))
 		for k, x := range v {
-			n, err := normalise(x, depth+1)
+			n, err := normalise(x, depth+1, nodes)
 			if err != nil {
 				return nil, err
 			}
@@ -250,7 +253,7 @@ func normalise(v any, depth int) (any, error) {
 		return out, nil
 	case []any:
 		for i, x := range v {
-			n, err := normalise(x, depth+1)
+			n, err := normalise(x, depth+1, nodes)
 			if err != nil {
 				return nil, err
 			}

@@ -17,6 +17,10 @@ const MaxDocumentBytes = 6 << 20
 // deeply [Import] inlines a schema that a model cannot refer to by name.
 const MaxDepth = 128
 
+// MaxNodes is how many values (objects, arrays, strings, numbers …) a
+// document may hold once its YAML aliases are expanded.
+const MaxNodes = 2_000_000
+
 // Mode says what [Import] does with an existing API.
 type Mode string
 
@@ -108,9 +112,11 @@ func (w Warning) String() string { return w.Pointer + ": " + w.Message }
 // WarningsError is the error of an [Import] with
 // [ImportOptions.FailOnWarnings] that gave warnings.
 type WarningsError struct {
+	// Warnings are all the warnings the import gave.
 	Warnings []Warning
 }
 
+// Error lists the first warnings.
 func (e *WarningsError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "openapi: import failed on %d warning(s)", len(e.Warnings))
