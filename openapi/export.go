@@ -254,7 +254,19 @@ func toSwagger(raw map[string]any) (any, error) {
 		}
 		item.Extensions[extAnyMethod] = v
 	}
-	return doc2, nil
+	// The converter leaves some schema references (additionalProperties
+	// among them) pointing at 3.0 components: point them at definitions.
+	js, err = json.Marshal(doc2)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: export: %w", err)
+	}
+	var tree any
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	if err := dec.Decode(&tree); err != nil {
+		return nil, fmt.Errorf("openapi: export: %w", err)
+	}
+	return rewriteRefs(tree, "#/components/schemas/", "#/definitions/", 0), nil
 }
 
 // exporter builds one document.

@@ -54,8 +54,14 @@ func load(data []byte) (*loaded, error) {
 			return nil, fmt.Errorf("%w: swagger version %q (want 2.0)", ErrInvalidDocument, v)
 		}
 		l.version = "2.0"
+		// The converter misses references in some places (such as
+		// additionalProperties): point them at the 3.0 components first.
+		js2, err := json.Marshal(rewriteRefs(top, "#/definitions/", "#/components/schemas/", 0))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+		}
 		var d2 openapi2.T
-		if err := json.Unmarshal(js, &d2); err != nil {
+		if err := json.Unmarshal(js2, &d2); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 		}
 		if l.doc, err = convert2(&d2); err != nil {
@@ -341,4 +347,33 @@ func resolvePointer(root any, ref string) (any, bool) {
 		}
 	}
 	return cur, true
+}
+
+// rewriteRefs returns a copy of v whose $refs starting with from start
+// with to instead.
+func rewriteRefs(v any, from, to string, depth int) any {
+	if depth > 4*MaxDepth {
+		return v
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "$ref" {
+				if rest, ok := strings.CutPrefix(s, from); ok {
+					out[k] = to + rest
+					continue
+				}
+			}
+			out[k] = rewriteRefs(x, from, to, depth+1)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = rewriteRefs(x, from, to, depth+1)
+		}
+		return out
+	}
+	return v
 }
