@@ -1032,6 +1032,9 @@ func (im *importer) integration(rt *portico.Route, op *openapi3.Operation, ptr, 
 			name = key
 		}
 		rt.Integration = integration.Ref(im.opts.Registry, name)
+		if v := xi.PayloadFormatVersion; v != "" && (v == "1.0") != (im.api.Type != portico.HTTP) {
+			im.warn(iptr+"/payloadFormatVersion", fmt.Sprintf("%s: payload format %s: the function's event format follows its own types and options (integration.WithPayloadFormat), else the API type", label, v))
+		}
 		if xi.Credentials != "" {
 			im.warn(iptr+"/credentials", "credentials are not used: Portico calls the function itself")
 		}
