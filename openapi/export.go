@@ -364,6 +364,10 @@ func (e *exporter) document() (map[string]any, error) {
 	for _, rt := range routes {
 		e.route(paths, rt)
 	}
+	// Authorizers no route uses are exported all the same.
+	for _, name := range sortedKeys(api.Auth.Authorizers) {
+		e.scheme(name, api.Auth.Authorizers[name], true)
+	}
 	doc["paths"] = paths
 	comps := map[string]any{}
 	if len(models) > 0 {

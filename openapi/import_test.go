@@ -285,3 +285,21 @@ func TestImportReusableIntegration(t *testing.T) {
 		t.Errorf("integration %s", got)
 	}
 }
+
+// TestRoundTripUnusedAuthorizer keeps an authorizer no route uses.
+func TestRoundTripUnusedAuthorizer(t *testing.T) {
+	api := portico.NewAPI("svc", portico.HTTP)
+	api.Handle("GET /a", integration.Mock{})
+	api.Auth.Authorizers = map[string]portico.Authorizer{"later": {Type: portico.AuthorizerJWT, Issuer: "https://id.example.com", Audiences: []string{"svc"}}}
+	out, _, err := openapi.Export(api, openapi.ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := openapi.Import(out, openapi.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := imp.API.Auth.Authorizers["later"]; a.Issuer != "https://id.example.com" || imp.API.Type != portico.HTTP {
+		t.Errorf("authorizer %+v, type %s", a, imp.API.Type)
+	}
+}
