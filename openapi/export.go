@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -700,6 +701,19 @@ func (e *exporter) operation(rt portico.Route, ptr string) map[string]any {
 	}
 	op["responses"] = responses
 	e.security(op, rt, ptr)
+	for _, c := range []struct {
+		what string
+		set  bool
+	}{
+		{"CORS", rt.CORS != nil},
+		{"cache", !reflect.ValueOf(rt.Cache).IsZero()},
+		{"throttle", !reflect.ValueOf(rt.Throttle).IsZero()},
+		{"response validation", v.ResponseValidation != transform.ResponseValidationOff},
+	} {
+		if c.set && e.ext() {
+			e.warn(ptr, fmt.Sprintf("%s: the route's %s settings have no OpenAPI form: not exported", rt.Key(), c.what))
+		}
+	}
 	if e.ext() {
 		e.validator(op, rt)
 		if x := e.integration(rt, ptr); x != nil {
