@@ -303,3 +303,62 @@ func TestRoundTripUnusedAuthorizer(t *testing.T) {
 		t.Errorf("authorizer %+v, type %s", a, imp.API.Type)
 	}
 }
+
+func TestImportCognito(t *testing.T) {
+	doc := []byte(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},
+		"paths":{"/x":{"get":{"security":[{"pool":["email"]}],"x-amazon-apigateway-integration":{"type":"mock"}}}},
+		"components":{"securitySchemes":{"pool":{"type":"apiKey","name":"Authorization","in":"header",
+			"x-amazon-apigateway-authtype":"cognito_user_pools",
+			"x-amazon-apigateway-authorizer":{"type":"cognito_user_pools","providerARNs":["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbC"],
+				"jwtConfiguration":{"audience":["client1"]}}}}}}`)
+	imp, err := openapi.Import(doc, openapi.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := imp.API.Auth.Authorizers["pool"]
+	if a.Type != portico.AuthorizerJWT || a.Issuer != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC" || fmt.Sprint(a.Audiences) != "[client1]" {
+		t.Errorf("authorizer %+v", a)
+	}
+	if r := imp.API.Routes[0]; r.Auth.Authorizer != "pool" || fmt.Sprint(r.Auth.Scopes) != "[email]" {
+		t.Errorf("route auth %+v", r.Auth)
+	}
+}
+
+func TestImportLimits(t *testing.T) {
+	// Aliases that expand to a billion values.
+	var b strings.Builder
+	b.WriteString("openapi: 3.0.3\ninfo: {title: t, version: '1'}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 9; i++ {
+		fmt.Fprintf(&b, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	start := time.Now()
+	if _, err := openapi.Import([]byte(b.String()), openapi.ImportOptions{}); !errors.Is(err, openapi.ErrInvalidDocument) {
+		t.Errorf("alias bomb: error %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("alias bomb took %v", d)
+	}
+	deep := "openapi: 3.0.3\nx:\n" + strings.Repeat(" ", 600) + "y: 1\n"
+	if _, err := openapi.Import([]byte(deep), openapi.ImportOptions{}); !errors.Is(err, openapi.ErrInvalidDocument) {
+		t.Errorf("deep indentation: error %v", err)
+	}
+}
+
+func TestImportServerEndpointConfiguration(t *testing.T) {
+	doc := []byte(`{"openapi":"3.0.1","info":{"title":"t","version":"1"},"paths":{},
+		"servers":[{"url":"https://x.example.com","x-amazon-apigateway-endpoint-configuration":{"disableExecuteApiEndpoint":true,"types":["REGIONAL"]}}]}`)
+	imp, err := openapi.Import(doc, openapi.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Endpoint.EndpointType != portico.EndpointRegional || len(imp.Warnings) != 1 || imp.Warnings[0].Pointer != "#/servers/0/x-amazon-apigateway-endpoint-configuration/disableExecuteApiEndpoint" {
+		t.Errorf("endpoint %+v warnings %v", imp.Endpoint, imp.Warnings)
+	}
+}
+
+func TestExportBadBaseURL(t *testing.T) {
+	api := portico.NewAPI("svc", portico.REST)
+	if _, _, err := openapi.Export(api, openapi.ExportOptions{BaseURL: "https://"}); err == nil {
+		t.Error("no error for a base URL without a host")
+	}
+}
