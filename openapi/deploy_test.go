@@ -260,3 +260,29 @@ func TestExportEndpointType(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployStageVariableFunction resolves a function named through a
+// stage variable when the stage is deployed.
+func TestDeployStageVariableFunction(t *testing.T) {
+	doc := []byte(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{"/x":{"get":{
+		"x-amazon-apigateway-integration":{"type":"aws_proxy","httpMethod":"POST",
+		"uri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:notes:${stageVariables.alias}/invocations"}}}}}`)
+	reg := integration.Registry{"notes:live": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "live") })}
+	imp, err := openapi.Import(doc, openapi.ImportOptions{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, _ := portico.New()
+	defer func() { _ = gw.Shutdown(context.Background()) }()
+	if _, err := gw.Deploy(imp.API, portico.StageConfig{Name: "prod", Variables: map[string]string{"alias": "live"}}); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, httptest.NewRequest("GET", "/prod/x", nil))
+	if rec.Body.String() != "live" {
+		t.Errorf("%d %s", rec.Code, rec.Body)
+	}
+	if _, err := gw.Deploy(imp.API, portico.StageConfig{Name: "dev", Variables: map[string]string{"alias": "dev"}}); err == nil {
+		t.Error("deploying with an alias the registry lacks succeeded")
+	}
+}
