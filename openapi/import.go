@@ -488,9 +488,8 @@ func (im *importer) authorizerExt(name, ptr string, s *openapi3.SecurityScheme, 
 				a.ResultTTL = time.Duration(ttl) * time.Second
 			}
 		}
-		if xa.EnableSimpleResponses {
-			im.warn(ptr+"/enableSimpleResponses", "simple responses ({isAuthorized, context}) are read by the authorizer as Portico's authorizer responses allow; check the function's output")
-		}
+		// enableSimpleResponses needs nothing: Portico's custom authorizers
+		// understand {isAuthorized, context} whenever a function answers so.
 		if xa.AuthorizerURI == "" {
 			im.errorf(ptr+"/authorizerUri", what, "a %s authorizer needs an authorizerUri naming a registry function", xa.Type)
 			return
@@ -1006,6 +1005,12 @@ func (im *importer) integration(rt *portico.Route, op *openapi3.Operation, ptr, 
 		}
 	case "mock":
 		status := mockStatus(xi.RequestTemplates)
+		for _, k := range sortedKeys(xi.RequestTemplates) {
+			if strings.Contains(xi.RequestTemplates[k], "#if") || strings.Contains(xi.RequestTemplates[k], "#set") {
+				im.warn(iptr+"/requestTemplates/"+escapeToken(k), fmt.Sprintf("%s: the mock's status is not computed per request: it answers %d (the first statusCode of the template)", label, max(status, 200)))
+				break
+			}
+		}
 		if status == 0 {
 			status = 200
 			if len(xi.RequestTemplates) > 0 {
