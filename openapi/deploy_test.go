@@ -286,3 +286,39 @@ func TestDeployStageVariableFunction(t *testing.T) {
 		t.Error("deploying with an alias the registry lacks succeeded")
 	}
 }
+
+// TestDeployTestdata deploys every test document's API, with what its
+// routes need from the gateway: API keys, credentials, stage variables.
+func TestDeployTestdata(t *testing.T) {
+	for _, name := range []string{"petstore-extensions.yaml", "swagger-extensions.json", "http-api-31.yaml", "plain-30.json"} {
+		t.Run(name, func(t *testing.T) {
+			imp, err := openapi.Import(readTestdata(t, name), openapi.ImportOptions{Registry: registry()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if name == "plain-30.json" {
+				// The bearer scheme names no issuer: the document says so
+				// in a warning, and the deploy fails naming the authorizer.
+				a := imp.API.Auth.Authorizers["bearer"]
+				a.Issuer, a.Audiences = "https://id.example.com", []string{"things"}
+				imp.API.Auth.Authorizers["bearer"] = a
+			}
+			creds, err := auth.NewStaticCredentials()
+			if err != nil {
+				t.Fatal(err)
+			}
+			networks, err := auth.CIDRNetworks(map[string][]string{"vpce-0123456789abcdef0": {"10.0.0.0/8"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gw, err := portico.New(portico.WithAPIKeys(auth.NewMemoryKeyStore()), portico.WithCredentials(creds), portico.WithSourceNetworks(networks))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = gw.Shutdown(context.Background()) }()
+			if _, err := gw.Deploy(imp.API, portico.StageConfig{Name: "prod", Auth: imp.Endpoint, Variables: map[string]string{"backend": "127.0.0.1:1"}}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
