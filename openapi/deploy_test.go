@@ -322,3 +322,38 @@ func TestDeployTestdata(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployProxyPathMapping serves the model gateway's usual greedy proxy
+// export: the integration's {proxy} mapped from the method's.
+func TestDeployProxyPathMapping(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s", r.URL.Path, r.Header.Get("X-Stage"))
+	}))
+	defer backend.Close()
+	doc := []byte(`{"swagger":"2.0","info":{"title":"proxy","version":"1"},"paths":{"/{proxy+}":{"x-amazon-apigateway-any-method":{
+		"parameters":[{"name":"proxy","in":"path","required":true,"type":"string"}],
+		"responses":{},
+		"x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"ANY","uri":"` + backend.URL + `/api/{proxy}",
+			"requestParameters":{"integration.request.path.proxy":"method.request.path.proxy","integration.request.header.X-Stage":"context.stage"},
+			"passthroughBehavior":"when_no_match"}}}}}`)
+	imp, err := openapi.Import(doc, openapi.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, _ := portico.New()
+	defer func() { _ = gw.Shutdown(context.Background()) }()
+	if _, err := gw.Deploy(imp.API, portico.StageConfig{Name: "prod"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw)
+	defer srv.Close()
+	res, err := srv.Client().Post(srv.URL+"/prod/a/b/c", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(b) != "/api/a/b/c prod" {
+		t.Errorf("%d %q", res.StatusCode, b)
+	}
+}
