@@ -36,8 +36,16 @@
 // # What is not imported
 //
 // servers and basePath are not imported: stages and base path mappings
-// say where an API is served. Neither are webhooks, callbacks, links,
-// examples, x-amazon-apigateway-documentation and -tag-value. Each of
-// those the document has, and every other part imported only in part, is
-// reported as a [Warning] with its JSON pointer.
+// say where an API is served. Webhooks, callbacks,
+// x-amazon-apigateway-documentation and -tag-value are not imported, with
+// a warning; parts that only document (examples, links, tags, external
+// docs) are left out silently, as they change nothing the gateway does.
+// Every other part imported only in part is reported as a [Warning] with
+// its JSON pointer.
+//
+// # Concurrency
+//
+// Import and Export share no state between calls and may run
+// concurrently; Export reads the API it is given, which must not change
+// meanwhile.
 package openapi

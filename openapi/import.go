@@ -660,6 +660,9 @@ func (im *importer) operation(rb *router.Builder, path, method string, item *ope
 			return
 		}
 	}
+	if len(op.Callbacks) > 0 {
+		im.warn(ptr+"/callbacks", label+": callbacks are not imported")
+	}
 	im.parameters(&rt, item, op, ptr)
 	im.requestBody(&rt, op, ptr)
 	im.responses(&rt, op, ptr)
