@@ -89,8 +89,9 @@ type Imported struct {
 	// gives). Endpoint settings belong to stages, so Import only suggests
 	// them: pass it as [portico.StageConfig].Auth.
 	Endpoint portico.StageAuth
-	// Warnings list what was imported only in part, or not at all, in
-	// document order.
+	// Warnings list what was imported only in part, or not at all, in a
+	// fixed order: document-level settings, schemas, security schemes,
+	// then the paths sorted.
 	Warnings []Warning
 	// Version is the document's version: "2.0", "3.0" or "3.1".
 	Version string
