@@ -38,7 +38,9 @@ import (
 // from x-api-key or the authorizer, per x-amazon-apigateway-api-key-source);
 // http bearer, oauth2 and openIdConnect schemes are JWT authorizers (issuer
 // from openIdConnectUrl or the authorizer extension's jwtConfiguration,
-// audiences from jwtConfiguration; the security requirement's scopes are
+// audiences from jwtConfiguration — the one place a plain document cannot
+// say them, so that such an authorizer fails to deploy, with a warning,
+// until they are set; the security requirement's scopes are
 // the route's scopes); x-amazon-apigateway-authorizer makes TOKEN and
 // REQUEST authorizers served by the registry function its authorizerUri
 // names, and JWT authorizers for jwt and cognito_user_pools;
@@ -53,7 +55,9 @@ import (
 // x-amazon-apigateway-integration becomes the route's integration: http an
 // [integration.HTTP], http_proxy an [integration.HTTPProxy], mock an
 // [integration.Mock] with the status of the request template's statusCode,
-// aws_proxy and aws an [integration.Ref] to the registry; the mapping
+// aws_proxy and aws an [integration.Ref] to the registry (an aws function
+// receives the proxy event of the mapped request: Portico has no
+// non-proxy function invocation, and a warning says so); the mapping
 // fields (requestParameters, requestTemplates, responses,
 // passthroughBehavior, contentHandling) become the route's
 // [portico.RouteTransform] Map and timeoutInMillis its Timeout. Stage
