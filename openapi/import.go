@@ -38,9 +38,9 @@ import (
 // from x-api-key or the authorizer, per x-amazon-apigateway-api-key-source);
 // http bearer, oauth2 and openIdConnect schemes are JWT authorizers (issuer
 // from openIdConnectUrl or the authorizer extension's jwtConfiguration,
-// audiences from jwtConfiguration — the one place a plain document cannot
-// say them, so that such an authorizer fails to deploy, with a warning,
-// until they are set; the security requirement's scopes are
+// audiences from jwtConfiguration; an authorizer without them gives a
+// warning and fails to deploy until they are set; the security
+// requirement's scopes are
 // the route's scopes); x-amazon-apigateway-authorizer makes TOKEN and
 // REQUEST authorizers served by the registry function its authorizerUri
 // names, and JWT authorizers for jwt and cognito_user_pools;
