@@ -40,10 +40,10 @@ import (
 // from openIdConnectUrl or the authorizer extension's jwtConfiguration,
 // audiences from jwtConfiguration; an authorizer without them gives a
 // warning and fails to deploy until they are set; the security
-// requirement's scopes are
-// the route's scopes); x-amazon-apigateway-authorizer makes TOKEN and
-// REQUEST authorizers served by the registry function its authorizerUri
-// names, and JWT authorizers for jwt and cognito_user_pools;
+// requirement's scopes are the route's scopes);
+// x-amazon-apigateway-authorizer makes TOKEN and REQUEST authorizers
+// served by the registry function its authorizerUri names, and JWT
+// authorizers for jwt and cognito_user_pools;
 // x-amazon-apigateway-authtype awsSigv4 and x-amazon-apigateway-auth
 // AWS_IAM require SigV4 ([portico.AuthorizerIAM]). The operation's security
 // (else the document's) applies, as OpenAPI says; only the first of
