@@ -1162,6 +1162,13 @@ func (im *importer) checkModels() {
 		return
 	}
 	names := sortedKeys(used)
+	if n := reachable(im.models.out, names); n > maxCheckedModels {
+		// Compiling validates every model on its own, following its
+		// references again each time: with this many, the check would take
+		// long. Deploy compiles the models each route uses.
+		im.warn(pointer("components", "schemas"), fmt.Sprintf("routes use %d models (with the ones they refer to): more than %d, so they are not compiled at import; a model that does not compile fails the deploy", n, maxCheckedModels))
+		return
+	}
 	if _, err := transform.CompileModels(im.models.out, names...); err == nil {
 		return
 	}
@@ -1241,4 +1248,30 @@ func nilIfEmpty(s []string) []string {
 		return nil
 	}
 	return slices.Clone(s)
+}
+
+// maxCheckedModels bounds the models Import compiles to check them.
+const maxCheckedModels = 400
+
+var modelRef = regexp.MustCompile(`"\$ref":"#/definitions/([A-Za-z0-9_-]+)"`)
+
+// reachable counts the models names refer to, directly or not, themselves
+// included.
+func reachable(models map[string]json.RawMessage, names []string) int {
+	seen := map[string]bool{}
+	queue := slices.Clone(names)
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		for _, m := range modelRef.FindAllSubmatch(models[n], -1) {
+			if !seen[string(m[1])] {
+				queue = append(queue, string(m[1]))
+			}
+		}
+	}
+	return len(seen)
 }

@@ -362,3 +362,34 @@ func TestExportBadBaseURL(t *testing.T) {
 		t.Error("no error for a base URL without a host")
 	}
 }
+
+// TestImportManyModels checks that a document whose routes use many
+// chained models imports quickly, leaving their compilation to Deploy.
+func TestImportManyModels(t *testing.T) {
+	const n = 450
+	schemas := map[string]any{}
+	paths := map[string]any{}
+	for i := range n {
+		schemas[fmt.Sprintf("M%d", i)] = map[string]any{"type": "object", "properties": map[string]any{"next": map[string]any{"$ref": fmt.Sprintf("#/components/schemas/M%d", (i+1)%n)}}}
+		paths[fmt.Sprintf("/r%d", i)] = map[string]any{"post": map[string]any{
+			"requestBody": map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": fmt.Sprintf("#/components/schemas/M%d", i)}}}},
+			"responses":   map[string]any{"200": map[string]any{"description": "ok"}},
+		}}
+	}
+	doc, _ := json.Marshal(map[string]any{"openapi": "3.0.3", "info": map[string]any{"title": "t", "version": "1"}, "paths": paths, "components": map[string]any{"schemas": schemas}})
+	start := time.Now()
+	imp, err := openapi.Import(doc, openapi.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("import took %v", d)
+	}
+	found := false
+	for _, w := range imp.Warnings {
+		found = found || strings.Contains(w.Message, "not compiled at import")
+	}
+	if !found || len(imp.API.Routes) != n {
+		t.Errorf("%d routes, warnings %v", len(imp.API.Routes), imp.Warnings)
+	}
+}
