@@ -215,10 +215,11 @@ func checkDepth(data []byte) error {
 	if maxd > MaxDepth {
 		return fmt.Errorf("%w: nested deeper than %d levels", ErrInvalidDocument, MaxDepth)
 	}
-	// YAML block nesting: indentation over MaxDepth*2 columns is too deep.
+	// YAML block nesting: indentation (spaces and "- ") over MaxDepth*4
+	// columns is too deep.
 	for line := range bytes.SplitSeq(data, []byte("\n")) {
 		n := 0
-		for n < len(line) && (line[n] == ' ' || line[n] == '-') {
+		for n < len(line) && (line[n] == ' ' || line[n] == '-' && n+1 < len(line) && line[n+1] == ' ') {
 			n++
 		}
 		if n > MaxDepth*4 {
