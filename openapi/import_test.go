@@ -393,3 +393,32 @@ func TestImportManyModels(t *testing.T) {
 		t.Errorf("%d routes, warnings %v", len(imp.API.Routes), imp.Warnings)
 	}
 }
+
+func TestImportOptionsNameTypeValidate(t *testing.T) {
+	doc := op30(`{"parameters":[{"name":"q","in":"query","required":true,"schema":{"type":"string"}}],"x-amazon-apigateway-integration":{"type":"mock"}}`)
+	for _, tc := range []struct {
+		name       string
+		opts       openapi.ImportOptions
+		wantName   string
+		wantType   portico.APIType
+		wantParams bool
+	}{
+		{"defaults", openapi.ImportOptions{}, "t", portico.REST, false},
+		{"name and type", openapi.ImportOptions{Name: "renamed", Type: portico.HTTP}, "renamed", portico.HTTP, false},
+		{"validate requests", openapi.ImportOptions{ValidateRequests: true}, "t", portico.REST, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			imp, err := openapi.Import(doc, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := imp.API.Routes[0]
+			if imp.API.Name != tc.wantName || imp.API.Type != tc.wantType || r.Transform.Validate.ValidateParameters != tc.wantParams {
+				t.Errorf("name %q type %q validate %v", imp.API.Name, imp.API.Type, r.Transform.Validate.ValidateParameters)
+			}
+			if !r.Transform.Validate.RequestParameters["method.request.querystring.q"] {
+				t.Errorf("parameters %v", r.Transform.Validate.RequestParameters)
+			}
+		})
+	}
+}
