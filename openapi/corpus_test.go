@@ -82,8 +82,15 @@ func TestCorpus(t *testing.T) {
 		for _, w := range imp.Warnings {
 			kinds[warningKind(w.Message)]++
 		}
-		if _, _, err := openapi.Export(imp.API, openapi.ExportOptions{}); err != nil {
-			t.Errorf("%s: the imported API does not export: %v", rel, err)
+		for _, spec := range []openapi.Spec{openapi.OpenAPI30, openapi.Swagger20} {
+			out, _, err := openapi.Export(imp.API, openapi.ExportOptions{Spec: spec})
+			if err != nil {
+				t.Errorf("%s: the imported API does not export as %s: %v", rel, spec, err)
+				continue
+			}
+			if _, err := openapi.Import(out, openapi.ImportOptions{Registry: reg}); err != nil {
+				t.Errorf("%s: the %s export does not import: %v", rel, spec, err)
+			}
 		}
 	}
 	t.Logf("corpus @readme/oas-examples: %d documents, %d imported (%d with warnings), %d rejected", len(files), imported, withWarnings, len(rejected))

@@ -260,3 +260,100 @@ func TestExportEndpointType(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployStageVariableFunction resolves a function named through a
+// stage variable when the stage is deployed.
+func TestDeployStageVariableFunction(t *testing.T) {
+	doc := []byte(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{"/x":{"get":{
+		"x-amazon-apigateway-integration":{"type":"aws_proxy","httpMethod":"POST",
+		"uri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:notes:${stageVariables.alias}/invocations"}}}}}`)
+	reg := integration.Registry{"notes:live": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "live") })}
+	imp, err := openapi.Import(doc, openapi.ImportOptions{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, _ := portico.New()
+	defer func() { _ = gw.Shutdown(context.Background()) }()
+	if _, err := gw.Deploy(imp.API, portico.StageConfig{Name: "prod", Variables: map[string]string{"alias": "live"}}); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, httptest.NewRequest("GET", "/prod/x", nil))
+	if rec.Body.String() != "live" {
+		t.Errorf("%d %s", rec.Code, rec.Body)
+	}
+	if _, err := gw.Deploy(imp.API, portico.StageConfig{Name: "dev", Variables: map[string]string{"alias": "dev"}}); err == nil {
+		t.Error("deploying with an alias the registry lacks succeeded")
+	}
+}
+
+// TestDeployTestdata deploys every test document's API, with what its
+// routes need from the gateway: API keys, credentials, stage variables.
+func TestDeployTestdata(t *testing.T) {
+	for _, name := range []string{"petstore-extensions.yaml", "swagger-extensions.json", "http-api-31.yaml", "plain-30.json"} {
+		t.Run(name, func(t *testing.T) {
+			imp, err := openapi.Import(readTestdata(t, name), openapi.ImportOptions{Registry: registry()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if name == "plain-30.json" {
+				// The bearer scheme names no issuer: the document says so
+				// in a warning, and the deploy fails naming the authorizer.
+				a := imp.API.Auth.Authorizers["bearer"]
+				a.Issuer, a.Audiences = "https://id.example.com", []string{"things"}
+				imp.API.Auth.Authorizers["bearer"] = a
+			}
+			creds, err := auth.NewStaticCredentials()
+			if err != nil {
+				t.Fatal(err)
+			}
+			networks, err := auth.CIDRNetworks(map[string][]string{"vpce-0123456789abcdef0": {"10.0.0.0/8"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gw, err := portico.New(portico.WithAPIKeys(auth.NewMemoryKeyStore()), portico.WithCredentials(creds), portico.WithSourceNetworks(networks))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = gw.Shutdown(context.Background()) }()
+			if _, err := gw.Deploy(imp.API, portico.StageConfig{Name: "prod", Auth: imp.Endpoint, Variables: map[string]string{"backend": "127.0.0.1:1"}}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestDeployProxyPathMapping serves the model gateway's usual greedy proxy
+// export: the integration's {proxy} mapped from the method's.
+func TestDeployProxyPathMapping(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s", r.URL.Path, r.Header.Get("X-Stage"))
+	}))
+	defer backend.Close()
+	doc := []byte(`{"swagger":"2.0","info":{"title":"proxy","version":"1"},"paths":{"/{proxy+}":{"x-amazon-apigateway-any-method":{
+		"parameters":[{"name":"proxy","in":"path","required":true,"type":"string"}],
+		"responses":{},
+		"x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"ANY","uri":"` + backend.URL + `/api/{proxy}",
+			"requestParameters":{"integration.request.path.proxy":"method.request.path.proxy","integration.request.header.X-Stage":"context.stage"},
+			"passthroughBehavior":"when_no_match"}}}}}`)
+	imp, err := openapi.Import(doc, openapi.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, _ := portico.New()
+	defer func() { _ = gw.Shutdown(context.Background()) }()
+	if _, err := gw.Deploy(imp.API, portico.StageConfig{Name: "prod"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw)
+	defer srv.Close()
+	res, err := srv.Client().Post(srv.URL+"/prod/a/b/c", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(b) != "/api/a/b/c prod" {
+		t.Errorf("%d %q", res.StatusCode, b)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,7 +55,9 @@ type ExportOptions struct {
 	// (integrations, authorizers, validators, API settings), giving a plain
 	// description of the API for clients. The stage's endpoint
 	// configuration is written all the same, as it says how the API is
-	// reached. ANY routes are then written as one operation per method.
+	// reached. ANY routes are then written as one operation per method,
+	// and greedy path parameters ({proxy+}) as plain ones ({proxy}), which
+	// OpenAPI has.
 	OmitExtensions bool
 	// BaseURL is the URL clients call the stage at, such as a custom
 	// domain's base path mapping ("https://api.example.com/orders"); it
@@ -252,7 +255,19 @@ func toSwagger(raw map[string]any) (any, error) {
 		}
 		item.Extensions[extAnyMethod] = v
 	}
-	return doc2, nil
+	// The converter leaves some schema references (additionalProperties
+	// among them) pointing at 3.0 components: point them at definitions.
+	js, err = json.Marshal(doc2)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: export: %w", err)
+	}
+	var tree any
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	if err := dec.Decode(&tree); err != nil {
+		return nil, fmt.Errorf("openapi: export: %w", err)
+	}
+	return rewriteRefs(tree, "#/components/schemas/", "#/definitions/", 0), nil
 }
 
 // exporter builds one document.
@@ -349,6 +364,10 @@ func (e *exporter) document() (map[string]any, error) {
 	})
 	for _, rt := range routes {
 		e.route(paths, rt)
+	}
+	// Authorizers no route uses are exported all the same.
+	for _, name := range sortedKeys(api.Auth.Authorizers) {
+		e.scheme(name, api.Auth.Authorizers[name], true)
 	}
 	doc["paths"] = paths
 	comps := map[string]any{}
@@ -545,6 +564,10 @@ func (e *exporter) route(paths map[string]any, rt portico.Route) {
 	if path == portico.DefaultRouteKey {
 		path = "/$default"
 	}
+	if !e.ext() {
+		// OpenAPI has no greedy parameters: {proxy+} is written {proxy}.
+		path = strings.ReplaceAll(path, "+}", "}")
+	}
 	item, _ := paths[path].(map[string]any)
 	if item == nil {
 		item = map[string]any{}
@@ -590,7 +613,11 @@ func (e *exporter) route(paths map[string]any, rt portico.Route) {
 }
 
 func (e *exporter) operation(rt portico.Route, ptr string) map[string]any {
-	op := map[string]any{}
+	summary := rt.OperationName
+	if summary == "" {
+		summary = rt.Key()
+	}
+	op := map[string]any{"summary": summary}
 	if rt.OperationName != "" || e.synthesizeIDs {
 		op["operationId"] = e.opID(rt)
 	}
@@ -674,6 +701,19 @@ func (e *exporter) operation(rt portico.Route, ptr string) map[string]any {
 	}
 	op["responses"] = responses
 	e.security(op, rt, ptr)
+	for _, c := range []struct {
+		what string
+		set  bool
+	}{
+		{"CORS", rt.CORS != nil},
+		{"cache", !reflect.ValueOf(rt.Cache).IsZero()},
+		{"throttle", !reflect.ValueOf(rt.Throttle).IsZero()},
+		{"response validation", v.ResponseValidation != transform.ResponseValidationOff},
+	} {
+		if c.set && e.ext() {
+			e.warn(ptr, fmt.Sprintf("%s: the route's %s settings have no OpenAPI form: not exported", rt.Key(), c.what))
+		}
+	}
 	if e.ext() {
 		e.validator(op, rt)
 		if x := e.integration(rt, ptr); x != nil {
@@ -738,6 +778,8 @@ func (e *exporter) security(op map[string]any, rt portico.Route, ptr string) {
 	}
 	if len(req) > 0 {
 		op["security"] = []any{req}
+	} else {
+		op["security"] = []any{} // open, and said so
 	}
 }
 

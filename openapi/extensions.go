@@ -124,17 +124,16 @@ type xIntegrationResponse struct {
 }
 
 type xAuthorizer struct {
-	Type                           string            `json:"type"`
-	AuthorizerURI                  string            `json:"authorizerUri,omitempty"`
-	AuthorizerCredentials          string            `json:"authorizerCredentials,omitempty"`
-	IdentitySource                 string            `json:"identitySource,omitempty"`
-	IdentityValidationExpression   string            `json:"identityValidationExpression,omitempty"`
-	AuthorizerResultTTLInSeconds   *flexInt          `json:"authorizerResultTtlInSeconds,omitempty"`
-	AuthorizerPayloadFormatVersion string            `json:"authorizerPayloadFormatVersion,omitempty"`
-	EnableSimpleResponses          bool              `json:"enableSimpleResponses,omitempty"`
-	JWTConfiguration               *xJWTConfig       `json:"jwtConfiguration,omitempty"`
-	ProviderARNs                   []string          `json:"providerARNs,omitempty"`
-	Extra                          map[string]string `json:"-"`
+	Type                           string      `json:"type"`
+	AuthorizerURI                  string      `json:"authorizerUri,omitempty"`
+	AuthorizerCredentials          string      `json:"authorizerCredentials,omitempty"`
+	IdentitySource                 string      `json:"identitySource,omitempty"`
+	IdentityValidationExpression   string      `json:"identityValidationExpression,omitempty"`
+	AuthorizerResultTTLInSeconds   *flexInt    `json:"authorizerResultTtlInSeconds,omitempty"`
+	AuthorizerPayloadFormatVersion string      `json:"authorizerPayloadFormatVersion,omitempty"`
+	EnableSimpleResponses          bool        `json:"enableSimpleResponses,omitempty"`
+	JWTConfiguration               *xJWTConfig `json:"jwtConfiguration,omitempty"`
+	ProviderARNs                   []string    `json:"providerARNs,omitempty"`
 }
 
 type xJWTConfig struct {

@@ -38,10 +38,12 @@ import (
 // from x-api-key or the authorizer, per x-amazon-apigateway-api-key-source);
 // http bearer, oauth2 and openIdConnect schemes are JWT authorizers (issuer
 // from openIdConnectUrl or the authorizer extension's jwtConfiguration,
-// audiences from jwtConfiguration; the security requirement's scopes are
-// the route's scopes); x-amazon-apigateway-authorizer makes TOKEN and
-// REQUEST authorizers served by the registry function its authorizerUri
-// names, and JWT authorizers for jwt and cognito_user_pools;
+// audiences from jwtConfiguration; an authorizer without them gives a
+// warning and fails to deploy until they are set; the security
+// requirement's scopes are the route's scopes);
+// x-amazon-apigateway-authorizer makes TOKEN and REQUEST authorizers
+// served by the registry function its authorizerUri names, and JWT
+// authorizers for jwt and cognito_user_pools;
 // x-amazon-apigateway-authtype awsSigv4 and x-amazon-apigateway-auth
 // AWS_IAM require SigV4 ([portico.AuthorizerIAM]). The operation's security
 // (else the document's) applies, as OpenAPI says; only the first of
@@ -53,7 +55,9 @@ import (
 // x-amazon-apigateway-integration becomes the route's integration: http an
 // [integration.HTTP], http_proxy an [integration.HTTPProxy], mock an
 // [integration.Mock] with the status of the request template's statusCode,
-// aws_proxy and aws an [integration.Ref] to the registry; the mapping
+// aws_proxy and aws an [integration.Ref] to the registry (an aws function
+// receives the proxy event of the mapped request: Portico has no
+// non-proxy function invocation, and a warning says so); the mapping
 // fields (requestParameters, requestTemplates, responses,
 // passthroughBehavior, contentHandling) become the route's
 // [portico.RouteTransform] Map and timeoutInMillis its Timeout. Stage
@@ -171,6 +175,14 @@ func (im *importer) run() {
 		im.api.Type = portico.REST
 		if _, ok := doc.Extensions[extImportExport]; ok {
 			im.api.Type = portico.HTTP
+		}
+	}
+	if len(doc.Webhooks) > 0 {
+		im.warn(pointer("webhooks"), "webhooks are not imported")
+	}
+	for _, x := range []string{"x-amazon-apigateway-documentation", "x-amazon-apigateway-tag-value"} {
+		if _, ok := doc.Extensions[x]; ok {
+			im.warn(pointer(x), "not imported")
 		}
 	}
 	im.root()
@@ -480,9 +492,8 @@ func (im *importer) authorizerExt(name, ptr string, s *openapi3.SecurityScheme, 
 				a.ResultTTL = time.Duration(ttl) * time.Second
 			}
 		}
-		if xa.EnableSimpleResponses {
-			im.warn(ptr+"/enableSimpleResponses", "simple responses ({isAuthorized, context}) are read by the authorizer as Portico's authorizer responses allow; check the function's output")
-		}
+		// enableSimpleResponses needs nothing: Portico's custom authorizers
+		// understand {isAuthorized, context} whenever a function answers so.
 		if xa.AuthorizerURI == "" {
 			im.errorf(ptr+"/authorizerUri", what, "a %s authorizer needs an authorizerUri naming a registry function", xa.Type)
 			return
@@ -652,6 +663,9 @@ func (im *importer) operation(rb *router.Builder, path, method string, item *ope
 			im.warn(ptr, fmt.Sprintf("%s cannot be routed: %v; the operation is not imported", label, err))
 			return
 		}
+	}
+	if len(op.Callbacks) > 0 {
+		im.warn(ptr+"/callbacks", label+": callbacks are not imported")
 	}
 	im.parameters(&rt, item, op, ptr)
 	im.requestBody(&rt, op, ptr)
@@ -921,7 +935,19 @@ var lambdaURI = regexp.MustCompile(`^arn:aws[a-z-]*:(apigateway:[^:]*:lambda:pat
 func (im *importer) integration(rt *portico.Route, op *openapi3.Operation, ptr, label string) {
 	var xi xIntegration
 	iptr := ptr + "/" + extIntegration
-	ok, err := ext(op.Extensions, extIntegration, &xi)
+	exts := op.Extensions
+	if m, isMap := exts[extIntegration].(map[string]any); isMap {
+		if ref, isRef := m["$ref"].(string); isRef {
+			// A reusable integration (x-amazon-apigateway-integrations).
+			target, found := resolvePointer(im.l.raw, ref)
+			if !found {
+				im.errorf(iptr, label, "$ref %q points nowhere", ref)
+				return
+			}
+			exts = map[string]any{extIntegration: target}
+		}
+	}
+	ok, err := ext(exts, extIntegration, &xi)
 	if err != nil {
 		im.fail(iptr, label, err)
 		return
@@ -986,6 +1012,12 @@ func (im *importer) integration(rt *portico.Route, op *openapi3.Operation, ptr, 
 		}
 	case "mock":
 		status := mockStatus(xi.RequestTemplates)
+		for _, k := range sortedKeys(xi.RequestTemplates) {
+			if strings.Contains(xi.RequestTemplates[k], "#if") || strings.Contains(xi.RequestTemplates[k], "#set") {
+				im.warn(iptr+"/requestTemplates/"+escapeToken(k), fmt.Sprintf("%s: the mock's status is not computed per request: it answers %d (the first statusCode of the template)", label, max(status, 200)))
+				break
+			}
+		}
 		if status == 0 {
 			status = 200
 			if len(xi.RequestTemplates) > 0 {
@@ -1012,6 +1044,9 @@ func (im *importer) integration(rt *portico.Route, op *openapi3.Operation, ptr, 
 			name = key
 		}
 		rt.Integration = integration.Ref(im.opts.Registry, name)
+		if v := xi.PayloadFormatVersion; v != "" && (v == "1.0") != (im.api.Type != portico.HTTP) {
+			im.warn(iptr+"/payloadFormatVersion", fmt.Sprintf("%s: payload format %s: the function's event format follows its own types and options (integration.WithPayloadFormat), else the API type", label, v))
+		}
 		if xi.Credentials != "" {
 			im.warn(iptr+"/credentials", "credentials are not used: Portico calls the function itself")
 		}
@@ -1127,6 +1162,13 @@ func (im *importer) checkModels() {
 		return
 	}
 	names := sortedKeys(used)
+	if n := reachable(im.models.out, names); n > maxCheckedModels {
+		// Compiling validates every model on its own, following its
+		// references again each time: with this many, the check would take
+		// long. Deploy compiles the models each route uses.
+		im.warn(pointer("components", "schemas"), fmt.Sprintf("routes use %d models (with the ones they refer to): more than %d, so they are not compiled at import; a model that does not compile fails the deploy", n, maxCheckedModels))
+		return
+	}
 	if _, err := transform.CompileModels(im.models.out, names...); err == nil {
 		return
 	}
@@ -1206,4 +1248,30 @@ func nilIfEmpty(s []string) []string {
 		return nil
 	}
 	return slices.Clone(s)
+}
+
+// maxCheckedModels bounds the models Import compiles to check them.
+const maxCheckedModels = 400
+
+var modelRef = regexp.MustCompile(`"\$ref":"#/definitions/([A-Za-z0-9_-]+)"`)
+
+// reachable counts the models names refer to, directly or not, themselves
+// included.
+func reachable(models map[string]json.RawMessage, names []string) int {
+	seen := map[string]bool{}
+	queue := slices.Clone(names)
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		for _, m := range modelRef.FindAllSubmatch(models[n], -1) {
+			if !seen[string(m[1])] {
+				queue = append(queue, string(m[1]))
+			}
+		}
+	}
+	return len(seen)
 }

@@ -54,8 +54,14 @@ func load(data []byte) (*loaded, error) {
 			return nil, fmt.Errorf("%w: swagger version %q (want 2.0)", ErrInvalidDocument, v)
 		}
 		l.version = "2.0"
+		// The converter misses references in some places (such as
+		// additionalProperties): point them at the 3.0 components first.
+		js2, err := json.Marshal(rewriteRefs(top, "#/definitions/", "#/components/schemas/", 0))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+		}
 		var d2 openapi2.T
-		if err := json.Unmarshal(js, &d2); err != nil {
+		if err := json.Unmarshal(js2, &d2); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 		}
 		if l.doc, err = convert2(&d2); err != nil {
@@ -161,14 +167,14 @@ func decodeTree(data []byte) (any, error) {
 			if dec.More() {
 				return nil, fmt.Errorf("%w: data after the JSON document", ErrInvalidDocument)
 			}
-			return normalise(v, 0)
+			return normalise(v, 0, new(int))
 		}
 		// Not JSON after all (YAML flow style): try YAML.
 	}
 	if err := yamlUnmarshal(trimmed, &v); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 	}
-	return normalise(v, 0)
+	return normalise(v, 0, new(int))
 }
 
 func yamlUnmarshal(data []byte, v *any) (err error) {
@@ -209,10 +215,11 @@ func checkDepth(data []byte) error {
 	if maxd > MaxDepth {
 		return fmt.Errorf("%w: nested deeper than %d levels", ErrInvalidDocument, MaxDepth)
 	}
-	// YAML block nesting: indentation over MaxDepth*2 columns is too deep.
+	// YAML block nesting: indentation (spaces and "- ") over MaxDepth*4
+	// columns is too deep.
 	for line := range bytes.SplitSeq(data, []byte("\n")) {
 		n := 0
-		for n < len(line) && (line[n] == ' ' || line[n] == '-') {
+		for n < len(line) && (line[n] == ' ' || line[n] == '-' && n+1 < len(line) && line[n+1] == ' ') {
 			n++
 		}
 		if n > MaxDepth*4 {
@@ -224,14 +231,17 @@ func checkDepth(data []byte) error {
 
 // normalise turns decoded YAML values into the forms encoding/json
 // produces, and bounds the depth.
-func normalise(v any, depth int) (any, error) {
+func normalise(v any, depth int, nodes *int) (any, error) {
 	if depth > MaxDepth {
 		return nil, fmt.Errorf("%w: nested deeper than %d levels", ErrInvalidDocument, MaxDepth)
+	}
+	if *nodes++; *nodes > MaxNodes {
+		return nil, fmt.Errorf("%w: more than %d values (YAML aliases expand to too much)", ErrInvalidDocument, MaxNodes)
 	}
 	switch v := v.(type) {
 	case map[string]any:
 		for k, x := range v {
-			n, err := normalise(x, depth+1)
+			n, err := normalise(x, depth+1, nodes)
 			if err != nil {
 				return nil, err
 			}
@@ -241,7 +251,7 @@ func normalise(v any, depth int) (any, error) {
 	case map[any]any:
 		out := make(map[string]any, len(v))
 		for k, x := range v {
-			n, err := normalise(x, depth+1)
+			n, err := normalise(x, depth+1, nodes)
 			if err != nil {
 				return nil, err
 			}
@@ -250,7 +260,7 @@ func normalise(v any, depth int) (any, error) {
 		return out, nil
 	case []any:
 		for i, x := range v {
-			n, err := normalise(x, depth+1)
+			n, err := normalise(x, depth+1, nodes)
 			if err != nil {
 				return nil, err
 			}
@@ -338,4 +348,33 @@ func resolvePointer(root any, ref string) (any, bool) {
 		}
 	}
 	return cur, true
+}
+
+// rewriteRefs returns a copy of v whose $refs starting with from start
+// with to instead.
+func rewriteRefs(v any, from, to string, depth int) any {
+	if depth > 4*MaxDepth {
+		return v
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "$ref" {
+				if rest, ok := strings.CutPrefix(s, from); ok {
+					out[k] = to + rest
+					continue
+				}
+			}
+			out[k] = rewriteRefs(x, from, to, depth+1)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = rewriteRefs(x, from, to, depth+1)
+		}
+		return out
+	}
+	return v
 }

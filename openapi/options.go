@@ -17,6 +17,10 @@ const MaxDocumentBytes = 6 << 20
 // deeply [Import] inlines a schema that a model cannot refer to by name.
 const MaxDepth = 128
 
+// MaxNodes is how many values (objects, arrays, strings, numbers …) a
+// document may hold once its YAML aliases are expanded.
+const MaxNodes = 2_000_000
+
 // Mode says what [Import] does with an existing API.
 type Mode string
 
@@ -85,8 +89,9 @@ type Imported struct {
 	// gives). Endpoint settings belong to stages, so Import only suggests
 	// them: pass it as [portico.StageConfig].Auth.
 	Endpoint portico.StageAuth
-	// Warnings list what was imported only in part, or not at all, in
-	// document order.
+	// Warnings list what was imported only in part, or not at all, in a
+	// fixed order: document-level settings, schemas, security schemes,
+	// then the paths sorted.
 	Warnings []Warning
 	// Version is the document's version: "2.0", "3.0" or "3.1".
 	Version string
@@ -108,9 +113,11 @@ func (w Warning) String() string { return w.Pointer + ": " + w.Message }
 // WarningsError is the error of an [Import] with
 // [ImportOptions.FailOnWarnings] that gave warnings.
 type WarningsError struct {
+	// Warnings are all the warnings the import gave.
 	Warnings []Warning
 }
 
+// Error lists the first warnings.
 func (e *WarningsError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "openapi: import failed on %d warning(s)", len(e.Warnings))

@@ -191,9 +191,8 @@ func (m *models) convert(v any, ptr string, depth int, inlining []string) any {
 				}
 				out[k] = np
 			case k == "items":
-				if list, ok := val.([]any); ok {
+				if _, tuple := val.([]any); tuple {
 					m.warnOnce(at, "tuple items are not checked: the items schema is imported as {}")
-					_ = list
 					out[k] = map[string]any{}
 					continue
 				}
