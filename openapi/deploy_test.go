@@ -357,3 +357,62 @@ func TestDeployProxyPathMapping(t *testing.T) {
 		t.Errorf("%d %q", res.StatusCode, b)
 	}
 }
+
+// TestExportCustomDomain: a stage mapped to custom domains exports them as
+// its servers (Swagger 2.0: the first as host and basePath), then its own
+// path on the default endpoint.
+func TestExportCustomDomain(t *testing.T) {
+	api := portico.NewAPI("shop", portico.REST)
+	api.Handle("GET /items", integration.Mock{Body: `[]`})
+	gw, err := portico.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage, err := gw.Deploy(api, portico.StageConfig{Name: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []portico.BasePathMapping{
+		{Domain: "api.example.com", BasePath: "shop", API: "shop", Stage: "prod"},
+		{Domain: "*.example.org", API: "shop", Stage: "prod"},                       // no single host: left out
+		{Domain: "shop.example.net", API: "shop", Stage: "prod"},                    // the whole domain
+		{Domain: "api.example.com", BasePath: "other", API: "other", Stage: "prod"}, // another API
+	} {
+		if err := gw.MapBasePath(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, _, err := openapi.Export(stage, openapi.ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Servers []struct{ URL string } `json:"servers"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, s := range doc.Servers {
+		urls = append(urls, s.URL)
+	}
+	if want := "https://api.example.com/shop https://shop.example.net /prod"; strings.Join(urls, " ") != want {
+		t.Errorf("servers %v, want %s", urls, want)
+	}
+	out, _, err = openapi.Export(stage, openapi.ExportOptions{Spec: openapi.Swagger20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sw map[string]any
+	if err := json.Unmarshal(out, &sw); err != nil {
+		t.Fatal(err)
+	}
+	if sw["host"] != "api.example.com" || sw["basePath"] != "/shop" {
+		t.Errorf("swagger host %v basePath %v, want api.example.com /shop", sw["host"], sw["basePath"])
+	}
+	// BaseURL still wins.
+	out, _, _ = openapi.Export(stage, openapi.ExportOptions{BaseURL: "https://x.example/y"})
+	if !strings.Contains(string(out), `"url": "https://x.example/y"`) || strings.Contains(string(out), "api.example.com") {
+		t.Errorf("BaseURL export: %s", out)
+	}
+}

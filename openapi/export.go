@@ -62,8 +62,10 @@ type ExportOptions struct {
 	// BaseURL is the URL clients call the stage at, such as a custom
 	// domain's base path mapping ("https://api.example.com/orders"); it
 	// becomes servers[0].url (3.0) or schemes, host and basePath (2.0).
-	// "" means "/{stage}" on the gateway's default endpoint (the host is
-	// left out), or "/" when exporting an API that is not deployed.
+	// "" means, for a stage, the URLs of its custom domains
+	// ([portico.Stage.BasePathMappings] with a single host, as https URLs)
+	// followed by "/{stage}" on the gateway's default endpoint (the host is
+	// left out); for an API that is not deployed, "/".
 	BaseURL string
 	// Region and AccountID make the function ARNs of exported function
 	// integrations; "" means "local" and "000000000000". Import resolves
@@ -73,9 +75,10 @@ type ExportOptions struct {
 
 // source is what an export describes.
 type source struct {
-	api   *portico.API
-	stage string
-	sauth *portico.StageAuth
+	api     *portico.API
+	stage   string
+	sauth   *portico.StageAuth
+	domains []string // the URLs of the stage's custom domains
 }
 
 func sourceOf(src any) (source, error) {
@@ -84,7 +87,18 @@ func sourceOf(src any) (source, error) {
 		if s == nil || s.Deployment() == nil {
 			return source{}, errors.New("openapi: export: the stage has no deployment")
 		}
-		return sourceOf(s.Deployment())
+		src, err := sourceOf(s.Deployment())
+		for _, m := range s.BasePathMappings() {
+			if m.Domain == "" || strings.HasPrefix(m.Domain, "*.") {
+				continue // no one host to name
+			}
+			u := "https://" + m.Domain
+			if m.BasePath != "" {
+				u += "/" + m.BasePath
+			}
+			src.domains = append(src.domains, u)
+		}
+		return src, err
 	case *portico.Deployment:
 		if s == nil {
 			return source{}, errors.New("openapi: export: nil deployment")
@@ -328,7 +342,16 @@ func (e *exporter) document() (map[string]any, error) {
 	if e.src.stage != "" {
 		sv["description"] = "stage " + e.src.stage
 	}
-	doc["servers"] = []any{sv}
+	servers := []any{sv}
+	if e.opts.BaseURL == "" && len(e.src.domains) > 0 {
+		// The stage's custom domains first: Swagger 2.0 has room for one.
+		servers = servers[:0]
+		for _, d := range e.src.domains {
+			servers = append(servers, map[string]any{"url": d, "description": "custom domain"})
+		}
+		servers = append(servers, sv)
+	}
+	doc["servers"] = servers
 	if sa := e.src.sauth; sa != nil {
 		t := sa.EndpointType
 		if t == "" {
