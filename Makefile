@@ -25,10 +25,12 @@ FUZZ_TARGETS ?= \
 	./transform:FuzzGoTemplate \
 	./transform:FuzzParameterMapping \
 	./transform:FuzzCompileModels \
+	./openapi:FuzzImport \
 	./websocket:FuzzSelectionExpression \
 	./websocket:FuzzConnectionsPath \
 	./websocket:FuzzFrameConn \
-	./redisstore:FuzzDecodeCommand
+	./redisstore:FuzzDecodeCommand \
+	./openapi/sdk:FuzzGo
 
 .PHONY: test fmt-check vet staticcheck race fuzz bench quickstart
 

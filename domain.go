@@ -87,3 +87,18 @@ func (g *Gateway) UnmapBasePath(domain, basePath string) bool {
 	}
 	return false
 }
+
+// BasePathMappings returns the gateway's base-path mappings that put this
+// stage at a domain, in the order they were added. Exports use them for
+// the API's server URLs.
+func (s *Stage) BasePathMappings() []BasePathMapping {
+	s.gw.mu.Lock()
+	defer s.gw.mu.Unlock()
+	var out []BasePathMapping
+	for _, m := range s.gw.mappings {
+		if m.API == s.apiName && m.Stage == s.name && (m.Version == s.version || m.Version == "") {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -117,42 +117,59 @@ func (f *FunctionRef) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // invocation URI, then as NAME:ALIAS and NAME of a function ARN. ARNs of any
 // partition (aws, aws-cn, aws-us-gov …) are understood.
 func lookupRef(reg Registry, name string) (http.Handler, bool) {
-	if h, ok := reg[name]; ok {
-		return h, true
+	key, ok := lookupKey(reg, name)
+	if !ok {
+		return nil, false
+	}
+	return reg[key], true
+}
+
+// Resolve returns the key of the registry entry that name refers to, looked
+// up as [Ref] does (as written, through an invocation URI, as NAME:ALIAS or
+// NAME of a function ARN), with no stage variables substituted. ok is false
+// when no entry matches.
+func (r Registry) Resolve(name string) (key string, ok bool) { return lookupKey(r, name) }
+
+// lookupKey is lookupRef returning the key found.
+func lookupKey(reg Registry, name string) (string, bool) {
+	if _, ok := reg[name]; ok {
+		return name, true
 	}
 	// arn:{partition}:{service}:{region}:{account}:{resource}
 	parts := strings.SplitN(name, ":", 6)
 	if len(parts) < 6 || parts[0] != "arn" {
-		return nil, false
+		return "", false
 	}
 	switch parts[2] {
 	case "apigateway":
 		// arn:{p}:apigateway:{region}:lambda:path/2015-03-31/functions/{fnArn}/invocations
 		fn, ok := strings.CutPrefix(parts[5], "path/2015-03-31/functions/")
 		if parts[4] != "lambda" || !ok {
-			return nil, false
+			return "", false
 		}
 		if fn, ok = strings.CutSuffix(fn, "/invocations"); !ok || !strings.HasPrefix(fn, "arn:") {
-			return nil, false
+			return "", false
 		}
-		return lookupRef(reg, fn)
+		return lookupKey(reg, fn)
 	case "lambda":
 		// arn:{p}:lambda:{region}:{account}:function:NAME[:ALIAS]
 		res, ok := strings.CutPrefix(parts[5], "function:")
 		if !ok {
-			return nil, false
+			return "", false
 		}
 		fn, alias, hasAlias := strings.Cut(res, ":")
 		if fn == "" || strings.Contains(alias, ":") {
-			return nil, false
+			return "", false
 		}
 		if hasAlias {
-			if h, ok := reg[fn+":"+alias]; ok {
-				return h, true
+			if _, ok := reg[fn+":"+alias]; ok {
+				return fn + ":" + alias, true
 			}
 		}
-		h, ok := reg[fn]
-		return h, ok
+		if _, ok := reg[fn]; ok {
+			return fn, true
+		}
+		return "", false
 	}
-	return nil, false
+	return "", false
 }

@@ -99,3 +99,24 @@ func TestRefUnbound(t *testing.T) {
 		})
 	}
 }
+
+func TestRegistryResolve(t *testing.T) {
+	reg := Registry{"getPet": Mock{}, "getPet:live": Mock{}}
+	for _, tc := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{"getPet", "getPet", true},
+		{"arn:aws:lambda:us-east-1:123456789012:function:getPet", "getPet", true},
+		{"arn:aws:lambda:us-east-1:123456789012:function:getPet:live", "getPet:live", true},
+		{"arn:aws:lambda:us-east-1:123456789012:function:getPet:old", "getPet", true},
+		{"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:getPet/invocations", "getPet", true},
+		{"putPet", "", false},
+		{"arn:aws:lambda:us-east-1:123456789012:function:putPet", "", false},
+	} {
+		key, ok := reg.Resolve(tc.name)
+		if key != tc.want || ok != tc.ok {
+			t.Errorf("Resolve(%q) = %q, %v; want %q, %v", tc.name, key, ok, tc.want, tc.ok)
+		}
+	}
+}
