@@ -11,27 +11,14 @@ import (
 
 	cws "github.com/coder/websocket"
 	"github.com/portico-gw/portico"
+	"github.com/portico-gw/portico/internal/npmtest"
 	"github.com/portico-gw/portico/porticotest"
 )
 
-// nodeDir returns the directory of the npm test tools with node_modules
-// installed (npm ci), or skips the test when PORTICO_TEST_NODE is unset.
+// nodeDir returns node and the npm test tools' directory, installed.
 func nodeDir(t *testing.T) (node, dir string) {
 	t.Helper()
-	node = os.Getenv("PORTICO_TEST_NODE")
-	if node == "" {
-		t.Skip("PORTICO_TEST_NODE is not set (the path of node, e.g. export PORTICO_TEST_NODE=$(command -v node)): skipping the AWS SDK for JavaScript test; .ci/run sets it")
-	}
-	dir, _ = filepath.Abs(filepath.Join("websocket", "testdata", "npm"))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
-		npm := filepath.Join(filepath.Dir(node), "npm")
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
-		}
-	}
-	return node, dir
+	return npmtest.Dir(t, filepath.Join("websocket", "testdata", "npm"), "the AWS SDK for JavaScript test")
 }
 
 // TestWebSocketAWSSDKForJavaScript drives @connections with the official

@@ -4,34 +4,20 @@ import (
 	"context"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/portico-gw/portico/internal/npmtest"
 	"github.com/portico-gw/portico/openapi"
 )
 
-// nodeDir returns the directory of the npm test tools with node_modules
-// installed (npm ci), or skips the test when PORTICO_TEST_NODE is unset.
+// nodeDir returns node and the npm test tools' directory, installed.
 func nodeDir(t *testing.T) (node, dir string) {
 	t.Helper()
-	node = os.Getenv("PORTICO_TEST_NODE")
-	if node == "" {
-		t.Skip("PORTICO_TEST_NODE is not set (the path of node, e.g. export PORTICO_TEST_NODE=$(command -v node)): skipping the tests that need the pinned npm packages of openapi/testdata/npm")
-	}
-	dir, _ = filepath.Abs(filepath.Join("testdata", "npm"))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
-		npm := filepath.Join(filepath.Dir(node), "npm")
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
-		}
-	}
-	return node, dir
+	return npmtest.Dir(t, filepath.Join("testdata", "npm"), "the tests that need the pinned npm packages of openapi/testdata/npm")
 }
 
 // TestCorpus imports every document of @readme/oas-examples (pinned in

@@ -9,29 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/npmtest"
 	"github.com/portico-gw/portico/openapi/sdk"
 )
 
-// nodeDir returns node and the directory of the pinned TypeScript compiler
-// with node_modules installed (npm ci), or skips the test when
-// PORTICO_TEST_NODE is unset.
+// nodeDir returns node and the npm test tools' directory, installed.
 func nodeDir(t *testing.T) (node, dir string) {
 	t.Helper()
-	node = os.Getenv("PORTICO_TEST_NODE")
-	if node == "" {
-		t.Skip("PORTICO_TEST_NODE is not set (the path of node, e.g. export PORTICO_TEST_NODE=$(command -v node)): skipping the TypeScript client test; .ci/run sets it")
-	}
-	dir, _ = filepath.Abs(filepath.Join("testdata", "npm"))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "typescript")); err != nil {
-		npm := filepath.Join(filepath.Dir(node), "npm")
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(node)+string(os.PathListSeparator)+os.Getenv("PATH"))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
-		}
-	}
-	return node, dir
+	return npmtest.Dir(t, filepath.Join("testdata", "npm"), "the TypeScript client test")
 }
 
 // tsc runs the pinned TypeScript compiler with node in dir.
