@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -525,6 +526,19 @@ func TestBasePathMappings(t *testing.T) {
 		rec := serve(gw, "GET", tt.path, nil, "Host", tt.host)
 		if !strings.HasPrefix(rec.Body.String(), tt.want) {
 			t.Errorf("%s%s = %d %q, want %q", tt.host, tt.path, rec.Code, rec.Body, tt.want)
+		}
+	}
+	// Each stage knows the mappings that serve it.
+	for _, c := range []struct {
+		api, stage string
+		want       []BasePathMapping
+	}{
+		{"orders", "prod", []BasePathMapping{maps[0], maps[3]}},
+		{"orders", "beta", []BasePathMapping{maps[1]}},
+		{"users", "prod", []BasePathMapping{{Domain: "api.example.com", API: "users", Stage: "prod"}}},
+	} {
+		if got := gw.Stage(c.api, "", c.stage).BasePathMappings(); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s/%s BasePathMappings = %+v, want %+v", c.api, c.stage, got, c.want)
 		}
 	}
 	// A mapped domain serves only its mappings.

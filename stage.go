@@ -206,6 +206,7 @@ type RouteError struct {
 	Err   error
 }
 
+// Error names the API, route and field, then the problem.
 func (e *RouteError) Error() string {
 	field := ""
 	if e.Field != "" {
@@ -214,6 +215,7 @@ func (e *RouteError) Error() string {
 	return fmt.Sprintf("portico: API %q route %q%s: %v", e.API, e.Route, field, e.Err)
 }
 
+// Unwrap returns the underlying problem.
 func (e *RouteError) Unwrap() error { return e.Err }
 
 func validStageName(n string) bool { return validIdent(n, 128, "-_") }

@@ -188,6 +188,7 @@ type LimitError struct {
 	RetryAfter time.Duration
 }
 
+// Error names the level that refused the request.
 func (e *LimitError) Error() string {
 	if e.RetryAfter == Never {
 		return "throttle: refused at the " + string(e.Level) + " level (the limit admits no request)"

@@ -67,6 +67,7 @@ func valueChar(c byte) bool {
 // define.
 type UndefinedError struct{ Name string }
 
+// Error names the undefined variable.
 func (e *UndefinedError) Error() string {
 	return fmt.Sprintf("stage variable %q is not defined on the stage", e.Name)
 }

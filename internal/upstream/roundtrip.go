@@ -32,10 +32,12 @@ type RetriedError struct {
 	Err      error
 }
 
+// Error says how many attempts were made and why the last one failed.
 func (e *RetriedError) Error() string {
 	return fmt.Sprintf("upstream: %d attempts failed, the last with: %v", e.Attempts, e.Err)
 }
 
+// Unwrap returns the last attempt's error.
 func (e *RetriedError) Unwrap() error { return e.Err }
 
 // RoundTrip implements [http.RoundTripper]. It returns [ErrNoTarget] if no
