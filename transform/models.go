@@ -132,16 +132,28 @@ func CompileModels(defs map[string]json.RawMessage, names ...string) (*Models, e
 		return nil, fmt.Errorf("transform: models: %v", err)
 	}
 	ms := &Models{schemas: map[string]*openapi3.Schema{}}
-	for name, ref := range t.Components.Schemas {
+	// Validate every schema in one traversal: validating them one by one
+	// walks what each references again, quadratic in the length of
+	// reference chains. Only when that finds a problem are the models
+	// validated one by one, to name the one at fault.
+	all := &openapi3.Schema{AnyOf: make(openapi3.SchemaRefs, 0, len(t.Components.Schemas))}
+	for _, name := range sortedKeys(t.Components.Schemas) {
+		ref := t.Components.Schemas[name]
 		if ref == nil || ref.Value == nil {
 			return nil, fmt.Errorf("transform: model %q: unresolved", name)
 		}
-		if err := ref.Value.Validate(context.Background()); err != nil {
-			return nil, fmt.Errorf("transform: model %q: %v", modelOf(name), err)
-		}
+		all.AnyOf = append(all.AnyOf, ref)
 		if !strings.Contains(name, ".") {
 			ms.schemas[name] = ref.Value
 		}
+	}
+	if err := all.Validate(context.Background()); err != nil {
+		for _, name := range sortedKeys(t.Components.Schemas) {
+			if err := t.Components.Schemas[name].Value.Validate(context.Background()); err != nil {
+				return nil, fmt.Errorf("transform: model %q: %v", modelOf(name), err)
+			}
+		}
+		return nil, fmt.Errorf("transform: models: %v", err)
 	}
 	return ms, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -321,5 +322,45 @@ func TestResponseValidation(t *testing.T) {
 				t.Errorf("logged = %v, want %v (%s)", got, tt.logged, logs.String())
 			}
 		})
+	}
+}
+
+// chainedModels returns n models, each an object whose "next" property is
+// the next model, and the last a string.
+func chainedModels(n int) map[string]json.RawMessage {
+	defs := map[string]json.RawMessage{}
+	for i := 0; i < n-1; i++ {
+		defs[fmt.Sprintf("M%d", i)] = json.RawMessage(fmt.Sprintf(`{"type":"object","properties":{"next":{"$ref":"#/definitions/M%d"}}}`, i+1))
+	}
+	defs[fmt.Sprintf("M%d", n-1)] = json.RawMessage(`{"type":"string"}`)
+	return defs
+}
+
+// TestCompileModelsLongReferenceChain: models that reference each other in
+// a long chain compile (they are validated in one traversal, not once per
+// model, which took seconds for a few thousand), and a bad model at the end
+// of the chain is still reported.
+func TestCompileModelsLongReferenceChain(t *testing.T) {
+	defs := chainedModels(2000)
+	ms, err := CompileModels(defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ms.Has("M0") || !ms.Has("M1999") {
+		t.Fatal("chain models missing")
+	}
+	defs["M1999"] = json.RawMessage(`{"type":"strnig"}`)
+	if _, err := CompileModels(defs); err == nil || !strings.Contains(err.Error(), "strnig") {
+		t.Fatalf("bad model at the end of the chain: err = %v", err)
+	}
+}
+
+func BenchmarkCompileModelsChain(b *testing.B) {
+	defs := chainedModels(1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := CompileModels(defs); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
