@@ -1163,9 +1163,9 @@ func (im *importer) checkModels() {
 	}
 	names := sortedKeys(used)
 	if n := reachable(im.models.out, names); n > maxCheckedModels {
-		// Compiling validates every model on its own, following its
-		// references again each time: with this many, the check would take
-		// long. Deploy compiles the models each route uses.
+		// When the models do not compile together, each is compiled with
+		// the ones it refers to, to name the bad ones: with this many that
+		// would take long. Deploy compiles the models each route uses.
 		im.warn(pointer("components", "schemas"), fmt.Sprintf("routes use %d models (with the ones they refer to): more than %d, so they are not compiled at import; a model that does not compile fails the deploy", n, maxCheckedModels))
 		return
 	}
