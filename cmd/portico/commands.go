@@ -62,15 +62,7 @@ type loaded struct {
 // as fns says (unconnected ones answer 502), and deploys it on a new
 // gateway with opts, as stage cfg.
 func load(path string, iopts openapi.ImportOptions, fns map[string]string, cfg portico.StageConfig, opts ...portico.Option) (*loaded, error) {
-	data, err := readDocument(path)
-	if err != nil {
-		return nil, err
-	}
-	iopts.Registry, err = functions(data, fns)
-	if err != nil {
-		return nil, err
-	}
-	imp, err := openapi.Import(data, iopts)
+	imp, err := importDocument(path, iopts, fns)
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +90,19 @@ func load(path string, iopts openapi.ImportOptions, fns map[string]string, cfg p
 		return &loaded{imp: imp}, err
 	}
 	return &loaded{imp: imp, gw: gw, stage: st}, nil
+}
+
+// importDocument imports the document at path with the functions it names
+// connected as fns says (unconnected ones answer 502).
+func importDocument(path string, iopts openapi.ImportOptions, fns map[string]string) (*openapi.Imported, error) {
+	data, err := readDocument(path)
+	if err != nil {
+		return nil, err
+	}
+	if iopts.Registry, err = functions(data, fns); err != nil {
+		return nil, err
+	}
+	return openapi.Import(data, iopts)
 }
 
 func (l *loaded) close() {
@@ -317,35 +322,48 @@ func output(path string, stdout io.Writer, b []byte) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
-func cmdExport(args []string, stdout io.Writer) error {
+func cmdExport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	spec := fs.String("spec", "oas30", "oas30 or swagger")
 	format := fs.String("format", "json", "json or yaml")
 	noExt := fs.Bool("no-extensions", false, "leave out the x-amazon-apigateway-* extensions")
-	baseURL := fs.String("base-url", "", "the URL clients call the stage at")
-	stage := fs.String("stage", "", "deploy on stage NAME and export the stage (default: export the API)")
-	var vars multiFlag
-	fs.Var(&vars, "var", "stage variable NAME=VALUE, with -stage (repeatable)")
-	out := fs.String("o", "", "output file (default: standard output)")
+	sf := addSourceFlags(fs)
 	path, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	src, closeSrc, err := exportSource(path, *stage, vars)
+	src, closeSrc, err := exportSource(path, *sf.stage, sf.vars)
 	defer closeSrc()
 	if err != nil {
 		return err
 	}
 	b, warnings, err := openapi.Export(src, openapi.ExportOptions{
-		Spec: openapi.Spec(*spec), Format: openapi.Format(*format), OmitExtensions: *noExt, BaseURL: *baseURL,
+		Spec: openapi.Spec(*spec), Format: openapi.Format(*format), OmitExtensions: *noExt, BaseURL: *sf.baseURL,
 	})
 	if err != nil {
 		return err
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
-	return output(*out, stdout, b)
+	return output(*sf.out, stdout, b)
+}
+
+// sourceFlags are the flags export and sdk share: what to describe and
+// where to write it.
+type sourceFlags struct {
+	baseURL, stage, out *string
+	vars                multiFlag
+}
+
+func addSourceFlags(fs *flag.FlagSet) *sourceFlags {
+	f := &sourceFlags{
+		baseURL: fs.String("base-url", "", "the URL clients call the stage at"),
+		stage:   fs.String("stage", "", "deploy on stage NAME and describe the stage (default: the API)"),
+		out:     fs.String("o", "", "output file (default: standard output)"),
+	}
+	fs.Var(&f.vars, "var", "stage variable NAME=VALUE, with -stage (repeatable)")
+	return f
 }
 
 // exportSource imports the document at path and returns what to export:
@@ -360,15 +378,7 @@ func exportSource(path, stage string, vars multiFlag) (any, func(), error) {
 		if len(v) > 0 {
 			return nil, func() {}, usageError{"-var needs -stage"}
 		}
-		data, err := readDocument(path)
-		if err != nil {
-			return nil, func() {}, err
-		}
-		reg, err := functions(data, nil)
-		if err != nil {
-			return nil, func() {}, err
-		}
-		imp, err := openapi.Import(data, openapi.ImportOptions{Registry: reg})
+		imp, err := importDocument(path, openapi.ImportOptions{}, nil)
 		if err != nil {
 			return nil, func() {}, err
 		}
@@ -387,11 +397,7 @@ func cmdSDK(args []string, stdout io.Writer) error {
 	lang := fs.String("lang", "", "go or ts")
 	pkg := fs.String("package", "client", "Go package name")
 	sigv4 := fs.Bool("sigv4", false, "Go: add WithSigV4, built on the aws-sdk-go-v2 signer")
-	baseURL := fs.String("base-url", "", "the URL clients call the stage at")
-	stage := fs.String("stage", "", "deploy on stage NAME and describe the stage (default: the API)")
-	var vars multiFlag
-	fs.Var(&vars, "var", "stage variable NAME=VALUE, with -stage (repeatable)")
-	out := fs.String("o", "", "output file (default: standard output)")
+	sf := addSourceFlags(fs)
 	path, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -399,12 +405,12 @@ func cmdSDK(args []string, stdout io.Writer) error {
 	if *lang != "go" && *lang != "ts" {
 		return usageError{fmt.Sprintf("-lang must be go or ts, not %q", *lang)}
 	}
-	from, closeFrom, err := exportSource(path, *stage, vars)
+	from, closeFrom, err := exportSource(path, *sf.stage, sf.vars)
 	defer closeFrom()
 	if err != nil {
 		return err
 	}
-	doc, err := openapi.Document(from, openapi.ExportOptions{OmitExtensions: true, BaseURL: *baseURL})
+	doc, err := openapi.Document(from, openapi.ExportOptions{OmitExtensions: true, BaseURL: *sf.baseURL})
 	if err != nil {
 		return err
 	}
@@ -417,7 +423,7 @@ func cmdSDK(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return output(*out, stdout, src)
+	return output(*sf.out, stdout, src)
 }
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer, ready func(string)) error {

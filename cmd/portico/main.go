@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	case "import":
 		err = cmdImport(args[1:], stdout)
 	case "export":
-		err = cmdExport(args[1:], stdout)
+		err = cmdExport(args[1:], stdout, stderr)
 	case "sdk":
 		err = cmdSDK(args[1:], stdout)
 	case "serve":
