@@ -12,7 +12,7 @@ import (
 type corsPolicy struct {
 	anyOrigin   bool
 	origins     map[string]struct{} // lower-case exact origins
-	wildcards   []string            // "scheme://" + ".domain" suffix pairs, lower case, as "scheme://|.domain"
+	wildcards   []originWildcard
 	anyMethod   bool
 	methods     map[string]struct{}
 	methodList  string
@@ -23,6 +23,10 @@ type corsPolicy struct {
 	maxAge      string
 	credentials bool
 }
+
+// originWildcard is a "scheme://*.domain" origin, lower case: prefix
+// "scheme://", suffix ".domain".
+type originWildcard struct{ prefix, suffix string }
 
 // safelistedMethods are allowed by every preflight (Fetch standard).
 var safelistedMethods = [...]string{http.MethodGet, http.MethodHead, http.MethodPost}
@@ -49,7 +53,7 @@ func compileCORS(c *CORS) (*corsPolicy, error) {
 			p.anyOrigin = true
 		case strings.Contains(o, "://*."):
 			scheme, host, _ := strings.Cut(o, "://")
-			p.wildcards = append(p.wildcards, scheme+"://|"+host[1:])
+			p.wildcards = append(p.wildcards, originWildcard{scheme + "://", host[1:]})
 		default:
 			p.origins[o] = struct{}{}
 		}
@@ -90,8 +94,7 @@ func (p *corsPolicy) allowOrigin(origin string) bool {
 		return true
 	}
 	for _, w := range p.wildcards {
-		scheme, suffix, _ := strings.Cut(w, "|")
-		if host, ok := strings.CutPrefix(o, scheme); ok && len(host) > len(suffix) && strings.HasSuffix(hostWithoutPort(host), suffix) {
+		if host, ok := strings.CutPrefix(o, w.prefix); ok && len(host) > len(w.suffix) && strings.HasSuffix(hostWithoutPort(host), w.suffix) {
 			return true
 		}
 	}
